@@ -1,0 +1,65 @@
+// lf — pieces both rings share: capacity validation and the single-caller check.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "sync/atomic.hpp"
+#include "sync/config.hpp"
+
+namespace lf::detail {
+
+// The ring size for a requested capacity: the next power of two (indices are masked,
+// not divided), at least `minimum`. Throws, naming the value, for 0 or for a size whose
+// storage of `slot_bytes` each would not fit in the address space.
+inline std::size_t ring_size(const char* ring, std::size_t capacity, std::size_t minimum, std::size_t slot_bytes) {
+  if (capacity == 0) {
+    throw std::invalid_argument(std::string(ring) + ": capacity must be at least 1, got 0");
+  }
+  constexpr std::size_t max_bytes = static_cast<std::size_t>(PTRDIFF_MAX);
+  const std::size_t wanted = capacity < minimum ? minimum : capacity;
+  if (wanted > (std::size_t{1} << (SIZE_WIDTH - 2)) || std::bit_ceil(wanted) > max_bytes / slot_bytes) {
+    throw std::length_error(std::string(ring) + ": capacity " + std::to_string(capacity) +
+                            " needs more than PTRDIFF_MAX bytes of slots");
+  }
+  return std::bit_ceil(wanted);
+}
+
+// Catches, in debug and test builds, two threads inside an operation that admits one
+// (two producers on an SPSC ring). Costs nothing where LF_ASSERT is off, and is left
+// out under the model, where tests drive the roles exactly and extra atomics would only
+// enlarge the search.
+#if LF_ASSERTS_ON && !defined(LF_MODEL_RELACY)
+class single_caller {
+ public:
+  class scope {
+   public:
+    explicit scope(single_caller& c) noexcept : c_(c) {
+      // acquire/release: the previous caller's critical section happens before ours.
+      const bool was_busy = c_.busy_.exchange(true, std::memory_order_acquire);
+      LF_ASSERT(!was_busy && "two threads in a single-producer or single-consumer operation");
+    }
+    ~scope() { c_.busy_.store(false, std::memory_order_release); }
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+
+   private:
+    single_caller& c_;
+  };
+
+ private:
+  lf::atomic<bool> busy_{false};
+};
+#else
+class single_caller {
+ public:
+  struct scope {
+    explicit scope(single_caller&) noexcept {}
+  };
+};
+#endif
+
+}  // namespace lf::detail

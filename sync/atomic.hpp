@@ -1,0 +1,172 @@
+// lf — the seam's atomics: lf::atomic<T>, lf::atomic_wide<T>, lf::fence.
+//
+// Production: lf::atomic<T> *is* std::atomic<T> (an alias costs nothing, and a user's
+// own std::atomic can be handed to lf), lf::atomic_wide<T> is boost::atomic<T> behind a
+// std::memory_order interface (16-byte CAS is lock-free there with -mcx16; std::atomic's
+// is not), and lf::fence is std::atomic_thread_fence.
+//
+// Model (LF_MODEL_RELACY): each call reaches rl::atomic with the caller's file and line,
+// so a verdict names the library line that raced. wait/notify map onto Relacy's futex;
+// a lost wake-up then shows up as a deadlock verdict.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include "sync/config.hpp"
+
+#if !defined(LF_MODEL_RELACY)
+#include <boost/atomic/atomic.hpp>
+#endif
+
+namespace lf {
+
+#if !defined(LF_MODEL_RELACY)
+
+template <class T>
+using atomic = std::atomic<T>;
+
+inline void fence(std::memory_order order) noexcept { std::atomic_thread_fence(order); }
+
+namespace detail {
+constexpr boost::memory_order to_boost(std::memory_order o) noexcept {
+  switch (o) {
+    case std::memory_order_relaxed: return boost::memory_order_relaxed;
+    case std::memory_order_consume: return boost::memory_order_consume;
+    case std::memory_order_acquire: return boost::memory_order_acquire;
+    case std::memory_order_release: return boost::memory_order_release;
+    case std::memory_order_acq_rel: return boost::memory_order_acq_rel;
+    default: return boost::memory_order_seq_cst;
+  }
+}
+}  // namespace detail
+
+// A double-width (16-byte on x86-64) atomic for tagged pointers and counted heads.
+template <class T>
+class atomic_wide {
+  static_assert(std::is_trivially_copyable_v<T>, "lf::atomic_wide<T>: T must be trivially copyable");
+
+ public:
+  static constexpr bool is_always_lock_free = boost::atomic<T>::is_always_lock_free;
+
+  atomic_wide() noexcept = default;
+  constexpr explicit atomic_wide(T v) noexcept : a_(v) {}
+  atomic_wide(const atomic_wide&) = delete;
+  atomic_wide& operator=(const atomic_wide&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst) const noexcept { return a_.load(detail::to_boost(o)); }
+  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { a_.store(v, detail::to_boost(o)); }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { return a_.exchange(v, detail::to_boost(o)); }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    return a_.compare_exchange_weak(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    return a_.compare_exchange_strong(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+  }
+  bool is_lock_free() const noexcept { return a_.is_lock_free(); }
+
+ private:
+  boost::atomic<T> a_;
+};
+
+#else  // LF_MODEL_RELACY
+
+namespace detail {
+constexpr rl::memory_order to_relacy(std::memory_order o) noexcept {
+  switch (o) {
+    case std::memory_order_relaxed: return rl::mo_relaxed;
+    case std::memory_order_consume: return rl::mo_consume;
+    case std::memory_order_acquire: return rl::mo_acquire;
+    case std::memory_order_release: return rl::mo_release;
+    case std::memory_order_acq_rel: return rl::mo_acq_rel;
+    default: return rl::mo_seq_cst;
+  }
+}
+// A failure order may not be release or acq_rel; derive it as std::atomic does.
+constexpr std::memory_order failure_order(std::memory_order o) noexcept {
+  if (o == std::memory_order_acq_rel) return std::memory_order_acquire;
+  if (o == std::memory_order_release) return std::memory_order_relaxed;
+  return o;
+}
+inline rl::debug_info info(site s) noexcept { return rl::debug_info("", s.file, s.line); }
+}  // namespace detail
+
+template <class T>
+class atomic {
+ public:
+  static constexpr bool is_always_lock_free = true;
+
+  atomic() noexcept : a_(T()) {}
+  atomic(T v) noexcept : a_(v) {}  // NOLINT: mirrors std::atomic's converting constructor
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst, site s = {}) const {
+    return a_(detail::info(s)).load(detail::to_relacy(o));
+  }
+  void store(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    a_(detail::info(s)).store(v, detail::to_relacy(o));
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return a_(detail::info(s)).exchange(v, detail::to_relacy(o));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return compare_exchange_weak(e, d, o, detail::failure_order(o), s);
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order ok, std::memory_order fail, site s = {}) {
+    return a_(detail::info(s)).compare_exchange_weak(e, d, detail::to_relacy(ok), detail::to_relacy(fail));
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return compare_exchange_strong(e, d, o, detail::failure_order(o), s);
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order ok, std::memory_order fail, site s = {}) {
+    return a_(detail::info(s)).compare_exchange_strong(e, d, detail::to_relacy(ok), detail::to_relacy(fail));
+  }
+  using difference_type = typename rl::atomic_add_type<T>::type;
+
+  T fetch_add(difference_type v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return a_(detail::info(s)).fetch_add(v, detail::to_relacy(o));
+  }
+  T fetch_sub(difference_type v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return a_(detail::info(s)).fetch_sub(v, detail::to_relacy(o));
+  }
+  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return a_(detail::info(s)).fetch_or(v, detail::to_relacy(o));
+  }
+  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    return a_(detail::info(s)).fetch_and(v, detail::to_relacy(o));
+  }
+
+  // C++20 atomic wait, modelled on Relacy's futex (int words only: that is what the
+  // futex takes, and what the library waits on).
+  void wait(T old, std::memory_order o = std::memory_order_seq_cst, site s = {}) const {
+    static_assert(std::is_same_v<T, int>, "lf::atomic<T>::wait under the model needs T = int");
+    while (load(o, s) == old) {
+      rl::rl_futex(&a_, rl::RL_FUTEX_WAIT, old, nullptr, nullptr, 0, detail::info(s));
+    }
+  }
+  void notify_one(site s = {}) { wake(1, s); }
+  void notify_all(site s = {}) { wake(1 << 30, s); }
+
+ private:
+  void wake(int n, site s) {
+    static_assert(std::is_same_v<T, int>, "lf::atomic<T>::notify under the model needs T = int");
+    rl::rl_futex(&a_, rl::RL_FUTEX_WAKE, n, nullptr, nullptr, 0, detail::info(s));
+  }
+
+  mutable rl::atomic<T> a_;
+};
+
+// Under the model a 16-byte word is one more rl::atomic: Relacy checks orderings and
+// interleavings; lock-freedom of the hardware instruction is production's concern.
+template <class T>
+using atomic_wide = atomic<T>;
+
+inline void fence(std::memory_order o, site s = {}) {
+  rl::atomic_thread_fence(detail::to_relacy(o), detail::info(s));
+}
+
+#endif  // LF_MODEL_RELACY
+
+}  // namespace lf

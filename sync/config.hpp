@@ -1,0 +1,65 @@
+// lf — build configuration shared by every layer: the model switch, assertions,
+// cache-line geometry and the call-site record the model checker reports.
+//
+// LF_MODEL_RELACY   defined only by model-test translation units: the seam maps every
+//                   atomic, fence, shared cell and wait onto Relacy.
+// LF_ENABLE_ASSERT  turns LF_ASSERT on in optimised builds (test presets define it);
+//                   debug builds (no NDEBUG) have it on anyway.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+
+#if defined(LF_MODEL_RELACY)
+#include "sync/detail/relacy.hpp"
+#endif
+
+namespace lf {
+
+// Where a seam operation was called from. Defaulted as `site s = {}` in a parameter
+// list, the builtins take the caller's file and line (g++ and clang alike), so a
+// Relacy verdict names the algorithm's line, not the seam's. Production code never
+// reads it and the optimiser drops it.
+struct site {
+  const char* file = __builtin_FILE();
+  unsigned line = __builtin_LINE();
+};
+
+// Destructive-interference distance. 64 bytes on x86-64: a ring's indices on lines of
+// their own stop producer and consumer from invalidating each other's line.
+// 128 on AArch64 and POWER, whose L2 pulls line pairs (and Apple's lines are 128).
+#if defined(__aarch64__) || defined(__powerpc64__)
+inline constexpr std::size_t cache_line = 128;
+#else
+inline constexpr std::size_t cache_line = 64;
+#endif
+
+// A value alone on its cache line(s).
+template <class T>
+struct alignas(cache_line) padded {
+  T value;
+};
+
+namespace detail {
+[[noreturn]] inline void assert_failed(const char* expr, const char* file, unsigned line) {
+  std::fprintf(stderr, "%s:%u: LF_ASSERT(%s) failed\n", file, line, expr);
+  std::abort();
+}
+}  // namespace detail
+
+}  // namespace lf
+
+// LF_ASSERT(x): misuse that is cheap to detect (two producers on an SPSC ring).
+// LF_ASSERTS_ON is 1 where LF_ASSERT checks (debug and test builds, and the model).
+#if defined(LF_MODEL_RELACY)
+#define LF_ASSERTS_ON 1
+#define LF_ASSERT(x) RL_ASSERT(x)
+#elif !defined(NDEBUG) || defined(LF_ENABLE_ASSERT)
+#define LF_ASSERTS_ON 1
+#define LF_ASSERT(x) \
+  ((x) ? static_cast<void>(0) : ::lf::detail::assert_failed(#x, __FILE__, __LINE__))
+#else
+#define LF_ASSERTS_ON 0
+#define LF_ASSERT(x) static_cast<void>(0)
+#endif
