@@ -88,8 +88,20 @@ class mpmc_ring {
   bool try_push(const T& v) { return try_emplace(v); }
   bool try_push(T&& v) { return try_emplace(std::move(v)); }
 
+  // Constructs in place when that cannot throw. Otherwise the value is built first and
+  // moved in: a claimed position must be published, or every consumer stops there.
   template <class... A>
   bool try_emplace(A&&... args) {
+    if constexpr (std::is_nothrow_constructible_v<T, A&&...>) {
+      return claim_and_construct(std::forward<A>(args)...);
+    } else {
+      return claim_and_construct(T(std::forward<A>(args)...));
+    }
+  }
+
+ private:
+  template <class... A>
+  bool claim_and_construct(A&&... args) noexcept {
     std::size_t pos = enq_.value.load(std::memory_order_relaxed);
     slot* s;
     for (;;) {
@@ -111,6 +123,7 @@ class mpmc_ring {
     return true;
   }
 
+ public:
   std::optional<T> try_pop() {
     std::size_t pos = deq_.value.load(std::memory_order_relaxed);
     slot* s;

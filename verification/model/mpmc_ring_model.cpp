@@ -46,6 +46,12 @@ struct two_producers_one_consumer : rl::test_suite<two_producers_one_consumer, 3
   }
 };
 
+// A ring asked for one slot: two producers and a consumer as above. The ring must round
+// the request up to two slots (with one, a full slot and a free one look alike).
+struct one_slot_request : two_producers_one_consumer {
+  void before() { q.emplace(1); }
+};
+
 // One producer pushes 1..4; two consumers pop two each. Each consumer sees increasing
 // values, and together they see each value once.
 struct one_producer_two_consumers : rl::test_suite<one_producer_two_consumers, 3> {
@@ -136,6 +142,7 @@ int main(int argc, char** argv) {
                               {
                                   {"two_producers_one_consumer", search::random(20000),
                                    simulate<two_producers_one_consumer>},
+                                  {"one_slot_request", search::random(20000), simulate<one_slot_request>},
                                   {"one_producer_two_consumers", search::random(20000),
                                    simulate<one_producer_two_consumers>},
                                   {"wraparound", search::random(20000), simulate<wraparound>},

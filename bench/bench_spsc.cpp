@@ -1,0 +1,31 @@
+// SPSC class: lf::spsc_ring against the single-producer single-consumer peers and a
+// mutex-guarded ring. Workloads: 1P1C throughput, one-thread push+pop pair, ping-pong.
+#include "adapters.hpp"
+#include "workloads.hpp"
+
+namespace lf_bench {
+namespace {
+
+constexpr std::uint64_t throughput_items = 10'000'000;
+constexpr std::uint64_t pairs = 10'000'000;
+constexpr std::uint64_t round_trips = 100'000;
+
+// One benchmark per (workload, queue), registered workload by workload so that the
+// console output groups the queues being compared.
+template <class... Q>
+void add_spsc_benchmarks() {
+  (add<Q>("spsc_throughput_1p1c", throughput<Q, 1, 1, throughput_items>), ...);
+  (add<Q>("spsc_pair", push_pop_pair<Q, pairs>), ...);
+  (add<Q>("spsc_pingpong", pingpong<Q, round_trips>), ...);
+  describe<Q...>(LF_BENCH_BUILD_FLAGS);
+}
+
+}  // namespace
+}  // namespace lf_bench
+
+int main(int argc, char** argv) {
+  using namespace lf_bench;
+  add_spsc_benchmarks<lf_spsc_ring, boost_spsc_queue, moodycamel_rwq, atomic_queue_spsc, cds_weak_ringbuffer,
+                      mutex_ring>();
+  return run_benchmarks(argc, argv);
+}

@@ -1,0 +1,304 @@
+// lf benchmarks — the workloads, written once against the adapter shape of adapters.hpp.
+//
+// Each benchmark repetition is one full run (Iterations(1), manual time): a fresh queue,
+// fresh threads released together, the clock read by the workload itself, and the
+// items checked before any figure is reported. What every run checks:
+//   * the consumers popped exactly as many items as the producers pushed, and as many
+//     as the workload asked for;
+//   * the sum of the popped values equals the sum of the pushed ones (producer p pushes
+//     p*N+1 ... p*N+N, so every value is distinct and non-zero);
+//   * ping-pong: every echo is the value just sent.
+// A run that fails a check reports SkipWithError and no figure; report.py prints it as
+// FAILED.
+//
+// Figures are custom counters computed here from the run's own clock, so their
+// meaning does not depend on Google Benchmark's rate conventions:
+//   items_per_second   throughput workloads (higher is better)
+//   ns_per_pair        one try_push + one try_pop on one thread (lower is better)
+//   ns_per_round_trip  ping-pong between two threads through two queues (lower is better)
+//   yields             how often waiting threads gave up their core (see waiter)
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters.hpp"
+#include "sync/atomic.hpp"
+#include "sync/config.hpp"
+#include "sync/thread.hpp"
+
+namespace lf_bench {
+
+// Every queue in every workload is asked for this capacity (adapters.hpp says where a
+// peer holds a different number; the report prints what each one really holds).
+inline constexpr std::size_t queue_capacity = 1024;
+
+using clock = std::chrono::steady_clock;
+
+// What one thread moved.
+struct tally {
+  std::uint64_t count = 0;
+  std::uint64_t sum = 0;
+  std::uint64_t yields = 0;
+
+  void add(item v) noexcept {
+    ++count;
+    sum += v;
+  }
+};
+
+// How a thread waits on a full or empty queue: one pause per failed try, and a yield
+// after `yield_after` failures in a row. The yield matters only when threads outnumber
+// cores (2P2C on two cores): a waiter then hands its core to the thread it waits for
+// instead of burning the rest of its time slice, so the figure shows the queue rather
+// than the scheduler's slice length. 1024 pauses (tens of microseconds) are far more
+// than one cross-core hand-over, so workloads with a core per thread rarely reach it;
+// the `yields` counter shows how often each run did.
+class waiter {
+ public:
+  void wait() noexcept {
+    if (++failures_ < yield_after) {
+      lf::spin_pause();
+      return;
+    }
+    failures_ = 0;
+    ++yields;
+    lf::yield_thread();
+  }
+  void reset() noexcept { failures_ = 0; }
+
+  std::uint64_t yields = 0;
+
+ private:
+  static constexpr unsigned yield_after = 1024;
+  unsigned failures_ = 0;
+};
+
+// Runs each role on a thread of its own and returns the seconds from the start signal to
+// the end of the last role. The threads check in and then spin on one flag, so thread
+// creation and start-up are outside the measured interval. The main thread sleeps in
+// join() meanwhile: on two cores it must not compete with the roles.
+inline double run_together(const std::vector<std::function<void()>>& roles) {
+  lf::padded<lf::atomic<std::size_t>> ready{};
+  lf::padded<lf::atomic<bool>> go{};
+  std::vector<lf::padded<clock::time_point>> finished(roles.size());
+  std::vector<std::thread> threads;
+  threads.reserve(roles.size());
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    threads.emplace_back([&, i] {
+      ready.value.fetch_add(1);
+      waiter w;
+      while (!go.value.load()) w.wait();
+      roles[i]();
+      finished[i].value = clock::now();
+    });
+  }
+  while (ready.value.load() < roles.size()) lf::yield_thread();
+  const clock::time_point start = clock::now();
+  go.value.store(true);
+  for (std::thread& t : threads) t.join();
+  clock::time_point end = start;
+  for (const auto& f : finished) end = std::max(end, f.value);
+  return std::chrono::duration<double>(end - start).count();
+}
+
+// Pushes first, first+1, ... first+n-1, waiting whenever the queue is full.
+template <class Q>
+tally produce(Q& q, item first, std::uint64_t n) {
+  tally t;
+  waiter w;
+  for (item v = first; v != first + n; ++v) {
+    while (!q.try_push(v)) w.wait();
+    w.reset();
+    t.add(v);
+  }
+  t.yields = w.yields;
+  return t;
+}
+
+// Pops exactly n items, waiting whenever the queue is empty. Fixed quotas summing to
+// the total need no shared "done" counter, which would add traffic to what is measured.
+template <class Q>
+tally consume(Q& q, std::uint64_t n) {
+  tally t;
+  waiter w;
+  item v;
+  while (t.count != n) {
+    while (!q.try_pop(v)) w.wait();
+    w.reset();
+    t.add(v);
+  }
+  t.yields = w.yields;
+  return t;
+}
+
+inline tally total(const std::vector<lf::padded<tally>>& parts) {
+  tally sum;
+  for (const auto& p : parts) {
+    sum.count += p.value.count;
+    sum.sum += p.value.sum;
+    sum.yields += p.value.yields;
+  }
+  return sum;
+}
+
+// Empty when what came out is exactly what went in; otherwise says what differs.
+inline std::optional<std::string> mismatch(const tally& pushed, const tally& popped, std::uint64_t expected) {
+  if (pushed.count != expected || popped.count != expected) {
+    return "moved the wrong number of items: asked " + std::to_string(expected) + ", pushed " +
+           std::to_string(pushed.count) + ", popped " + std::to_string(popped.count);
+  }
+  if (pushed.sum != popped.sum) {
+    return "checksum differs: pushed " + std::to_string(pushed.sum) + ", popped " + std::to_string(popped.sum);
+  }
+  return std::nullopt;
+}
+
+// `Items` items through one queue from `Producers` threads to `Consumers` threads.
+template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
+void throughput(benchmark::State& state) {
+  static_assert(Items % Producers == 0, "every producer pushes the same number of items");
+  constexpr std::uint64_t per_producer = Items / Producers;
+  for (auto _ : state) {
+    const auto q = std::make_unique<Q>(queue_capacity);  // heap: its lines shared with nothing else
+    std::vector<lf::padded<tally>> pushed(Producers), popped(Consumers);
+    std::vector<std::function<void()>> roles;
+    for (unsigned p = 0; p < Producers; ++p) {
+      roles.emplace_back([&, p] { pushed[p].value = produce(*q, p * per_producer + 1, per_producer); });
+    }
+    for (unsigned c = 0; c < Consumers; ++c) {
+      const std::uint64_t quota = Items / Consumers + (c < Items % Consumers ? 1 : 0);
+      roles.emplace_back([&, c, quota] { popped[c].value = consume(*q, quota); });
+    }
+    const double seconds = run_together(roles);
+    const tally in = total(pushed), out = total(popped);
+    if (const auto error = mismatch(in, out, Items)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+    state.counters["yields"] = static_cast<double>(in.yields + out.yields);
+  }
+}
+
+// One thread: try_push then try_pop, `Pairs` times. The uncontended cost of the two
+// calls, with the queue's lines in this core's cache.
+template <class Q, std::uint64_t Pairs>
+void push_pop_pair(benchmark::State& state) {
+  for (auto _ : state) {
+    const auto q = std::make_unique<Q>(queue_capacity);
+    tally in, out;
+    item v = 0;
+    const clock::time_point start = clock::now();
+    for (item i = 1; i <= Pairs; ++i) {
+      if (q->try_push(i)) in.add(i);
+      if (q->try_pop(v)) out.add(v);
+    }
+    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+    if (const auto error = mismatch(in, out, Pairs)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(Pairs);
+  }
+}
+
+// Thread A pushes a value into `there` and waits for it to come back on `back`; thread
+// B echoes. One round trip is two hand-overs between cores, so the figure is the
+// queue's latency, not its throughput.
+template <class Q, std::uint64_t RoundTrips>
+void pingpong(benchmark::State& state) {
+  for (auto _ : state) {
+    const auto there = std::make_unique<Q>(queue_capacity);
+    const auto back = std::make_unique<Q>(queue_capacity);
+    lf::padded<tally> sent, received, echoed;
+    lf::padded<std::uint64_t> wrong_echoes{0};
+    const std::vector<std::function<void()>> roles{
+        [&] {
+          waiter w;
+          item v = 0;
+          for (item i = 1; i <= RoundTrips; ++i) {
+            while (!there->try_push(i)) w.wait();
+            w.reset();
+            sent.value.add(i);
+            while (!back->try_pop(v)) w.wait();
+            w.reset();
+            received.value.add(v);
+            if (v != i) ++wrong_echoes.value;
+          }
+          sent.value.yields = w.yields;
+        },
+        [&] {
+          waiter w;
+          item v = 0;
+          for (std::uint64_t n = 0; n != RoundTrips; ++n) {
+            while (!there->try_pop(v)) w.wait();
+            w.reset();
+            while (!back->try_push(v)) w.wait();
+            w.reset();
+            echoed.value.add(v);
+          }
+          echoed.value.yields = w.yields;
+        }};
+    const double seconds = run_together(roles);
+    auto error = mismatch(sent.value, received.value, RoundTrips);
+    if (!error && echoed.value.count != RoundTrips) error = "echoed " + std::to_string(echoed.value.count) + " items";
+    if (!error && wrong_echoes.value != 0) error = std::to_string(wrong_echoes.value) + " echoes out of order";
+    if (error) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(RoundTrips);
+    state.counters["yields"] = static_cast<double>(sent.value.yields + echoed.value.yields);
+  }
+}
+
+// Registers `run` as "<workload>/<queue name>" (report.py splits at the first '/'):
+// one iteration per repetition, timed by the workload (manual time).
+template <class Q>
+void add(const std::string& workload, void (*run)(benchmark::State&)) {
+  benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(), run)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+// Records in the JSON context what each queue really holds and how this binary was
+// built, so the report states both from the run itself.
+template <class... Q>
+void describe(const std::string& build_flags) {
+  (benchmark::AddCustomContext(std::string("capacity ") + Q::name,
+                               std::to_string(std::make_unique<Q>(queue_capacity)->capacity())),
+   ...);
+  benchmark::AddCustomContext("requested capacity", std::to_string(queue_capacity));
+#if defined(__clang__)
+  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
+#endif
+  benchmark::AddCustomContext("build flags", build_flags);
+}
+
+// The main of each bench binary, after it has registered its benchmarks.
+inline int run_benchmarks(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace lf_bench

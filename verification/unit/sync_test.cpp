@@ -1,0 +1,88 @@
+// Unit lane for the seam (sync/): what production mode promises.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "sync/atomic.hpp"
+#include "sync/cell.hpp"
+#include "sync/thread.hpp"
+
+namespace {
+
+// Production lf::atomic is std::atomic itself: no wrapper, no cost, interchangeable.
+static_assert(std::is_same_v<lf::atomic<int>, std::atomic<int>>);
+static_assert(alignof(lf::padded<char>) == lf::cache_line);
+static_assert(sizeof(lf::padded<char>) == lf::cache_line);
+static_assert(sizeof(lf::cell<std::uint64_t>) == sizeof(std::uint64_t), "a cell is its storage, nothing more");
+
+struct tagged_pointer {
+  void* ptr;
+  std::uint64_t tag;
+};
+
+TEST(atomic_wide, sixteen_bytes_are_lock_free) {
+  static_assert(sizeof(tagged_pointer) == 16);
+  lf::atomic_wide<tagged_pointer> w(tagged_pointer{nullptr, 0});
+  EXPECT_TRUE(w.is_lock_free());
+}
+
+TEST(atomic_wide, compare_exchange_replaces_both_halves_or_reports_the_current_value) {
+  int x = 0;
+  lf::atomic_wide<tagged_pointer> w(tagged_pointer{nullptr, 1});
+  tagged_pointer expected{nullptr, 1};
+  EXPECT_TRUE(w.compare_exchange_strong(expected, tagged_pointer{&x, 2}, std::memory_order_acq_rel,
+                                        std::memory_order_acquire));
+  tagged_pointer stale{nullptr, 1};
+  EXPECT_FALSE(w.compare_exchange_strong(stale, tagged_pointer{nullptr, 3}, std::memory_order_acq_rel,
+                                         std::memory_order_acquire));
+  EXPECT_EQ(stale.ptr, &x);
+  EXPECT_EQ(stale.tag, 2u);
+  EXPECT_EQ(w.load().tag, 2u);
+}
+
+TEST(cell, holds_a_value_constructed_in_place_and_moves_it_out) {
+  lf::cell<std::vector<int>> c;
+  ::new (static_cast<void*>(c.write())) std::vector<int>{1, 2, 3};
+  EXPECT_EQ(c.read()->size(), 3u);
+  std::vector<int> v = c.take();
+  EXPECT_EQ(v, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(thread_index, live_threads_have_distinct_indices_below_the_limit) {
+  constexpr int n = 8;
+  std::vector<std::size_t> got(n);
+  std::atomic<int> arrived{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < n; ++i) {
+    ts.emplace_back([&, i] {
+      got[static_cast<std::size_t>(i)] = lf::thread_index();
+      arrived.fetch_add(1);
+      while (arrived.load() < n) std::this_thread::yield();  // all alive at once
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::set<std::size_t> distinct(got.begin(), got.end());
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(n));
+  for (std::size_t i : got) EXPECT_LT(i, lf::max_threads);
+}
+
+TEST(thread_index, is_stable_within_a_thread) { EXPECT_EQ(lf::thread_index(), lf::thread_index()); }
+
+TEST(thread_index, indices_of_exited_threads_are_reused) {
+  // 4 * max_threads short-lived threads, one at a time: without reuse the registry
+  // would run out and throw.
+  std::set<std::size_t> seen;
+  for (std::size_t i = 0; i < 4 * lf::max_threads; ++i) {
+    std::size_t idx = 0;
+    std::thread([&] { idx = lf::thread_index(); }).join();
+    seen.insert(idx);
+  }
+  EXPECT_LT(seen.size(), lf::max_threads);
+}
+
+}  // namespace
