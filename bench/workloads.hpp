@@ -21,7 +21,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -84,11 +89,40 @@ class waiter {
   unsigned failures_ = 0;
 };
 
+// The CPUs this process may run on, in order.
+inline std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) throw std::system_error(errno, std::generic_category(), "sched_getaffinity");
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Binds the calling thread to one CPU.
+inline void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (const int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set); e != 0) {
+    throw std::system_error(e, std::generic_category(), "pthread_setaffinity_np(cpu " + std::to_string(cpu) + ")");
+  }
+}
+
 // Runs each role on a thread of its own and returns the seconds from the start signal to
 // the end of the last role. The threads check in and then spin on one flag, so thread
 // creation and start-up are outside the measured interval. The main thread sleeps in
 // join() meanwhile: on two cores it must not compete with the roles.
+//
+// Role i is pinned to the i-th allowed CPU, round robin (producers come first, so 1P1C
+// and ping-pong always cross cores, and 2P2C on two cores puts one producer and one
+// consumer on each). Unpinned, the scheduler may stack both threads of a 1P1C run on one
+// CPU (this VM's kernel packs tasks onto few vCPUs), and the figure then measures time
+// slicing, not the queue.
 inline double run_together(const std::vector<std::function<void()>>& roles) {
+  static const std::vector<int> cpus = allowed_cpus();
   lf::padded<lf::atomic<std::size_t>> ready{};
   lf::padded<lf::atomic<bool>> go{};
   std::vector<lf::padded<clock::time_point>> finished(roles.size());
@@ -96,6 +130,7 @@ inline double run_together(const std::vector<std::function<void()>>& roles) {
   threads.reserve(roles.size());
   for (std::size_t i = 0; i < roles.size(); ++i) {
     threads.emplace_back([&, i] {
+      pin_to(cpus[i % cpus.size()]);
       ready.value.fetch_add(1);
       waiter w;
       while (!go.value.load()) w.wait();

@@ -3,7 +3,7 @@
 // Lamport, "Specifying concurrent program modules", TOPLAS 5(2), 1983 (papers/
 // lamport-1983-spsc-ring.md), with the cached-index refinement of FastForward
 // (Giacomoni, Moseley, Vachharajani, PPoPP 2008; papers/giacomoni-2008-fastforward.md)
-// and MCRingBuffer (Lee, Bu, Chandranmenon, IPDPS 2010; papers/lee-2010-mcringbuffer.md).
+// and MCRingBuffer (Lee, Bu, Chandranmenon, ANCS 2009; papers/lee-2009-mcringbuffer.md).
 //
 // One thread pushes, one thread pops; both are wait-free (a bounded number of their own
 // steps, no CAS, no retry). Each side owns one index and keeps a private copy of the

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Every test lane on a fresh Debian 12 machine: installs what is missing, builds each
+# preset, runs its lanes, and proves the installed package works for a consumer.
+#   dev      (Debug)            unit, model, mutant, stress
+#   tsan     (ThreadSanitizer)  unit, stress
+#   asan     (ASan + UBSan)     unit, stress
+#   release  (-O2, asserts on)  unit, stress; then install + a consumer project
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/deps.sh test
+
+passed=0
+failed=0
+# lane PRESET LABEL-REGEX: runs one lane, adds its counts to the totals.
+lane() {
+  local preset=$1 labels=$2 log
+  echo "== lf test: preset $preset, lanes $labels =="
+  log=$(mktemp)
+  set +e
+  ctest --preset "$preset" -L "$labels" -j2 --timeout 600 2>&1 | tee "$log"
+  set -e
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$log" | tail -n1 || true)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "lf test: no summary from ctest for $preset/$labels" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  local total bad
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
+build() {
+  echo "== lf build: preset $1 =="
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+}
+
+build dev
+lane dev unit
+lane dev model
+lane dev mutant
+lane dev stress
+
+build tsan
+lane tsan 'unit|stress'
+
+build asan
+lane asan 'unit|stress'
+
+build release
+lane release 'unit|stress'
+
+echo "== lf test: install, then build a consumer with find_package(lf) =="
+rm -rf build/install build/consumer
+cmake --install build/release --prefix build/install >/dev/null
+if cmake -S verification/install -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/install" >/dev/null &&
+   cmake --build build/consumer && build/consumer/lf_consumer; then
+  passed=$((passed + 1))
+else
+  echo "lf test: the installed package did not build and run a consumer" >&2
+  failed=$((failed + 1))
+fi
+
+echo
+echo "lf test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
