@@ -12,14 +12,15 @@ constexpr std::uint64_t throughput_items = 2'000'000;  // in total, over all pro
 constexpr std::uint64_t pairs = 10'000'000;
 constexpr std::uint64_t round_trips = 100'000;
 
-// One benchmark per (workload, queue), registered workload by workload so that the
-// console output groups the queues being compared.
+// One benchmark per (workload, queue), registered workload by workload: without random
+// interleaving the console lists the queues being compared together.
 template <class... Q>
 void add_mpmc_benchmarks() {
   (add<Q>("mpmc_throughput_1p1c", throughput<Q, 1, 1, throughput_items>), ...);
   (add<Q>("mpmc_throughput_2p2c", throughput<Q, 2, 2, throughput_items>), ...);
   (add<Q>("mpmc_pair", push_pop_pair<Q, pairs>), ...);
   (add<Q>("mpmc_pingpong", pingpong<Q, round_trips>), ...);
+  add_calibration();
   describe<Q...>(LF_BENCH_BUILD_FLAGS);
 }
 

@@ -16,7 +16,6 @@
 //   items_per_second   throughput workloads (higher is better)
 //   ns_per_pair        one try_push + one try_pop on one thread (lower is better)
 //   ns_per_round_trip  ping-pong between two threads through two queues (lower is better)
-//   yields             how often waiting threads gave up their core (see waiter)
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -54,7 +53,6 @@ using clock = std::chrono::steady_clock;
 struct tally {
   std::uint64_t count = 0;
   std::uint64_t sum = 0;
-  std::uint64_t yields = 0;
 
   void add(item v) noexcept {
     ++count;
@@ -62,44 +60,51 @@ struct tally {
   }
 };
 
-// How a thread waits on a full or empty queue: one pause per failed try, and a yield
-// after `yield_after` failures in a row. The yield matters only when threads outnumber
-// cores (2P2C on two cores): a waiter then hands its core to the thread it waits for
-// instead of burning the rest of its time slice, so the figure shows the queue rather
-// than the scheduler's slice length. 1024 pauses (tens of microseconds) are far more
-// than one cross-core hand-over, so workloads with a core per thread rarely reach it;
-// the `yields` counter shows how often each run did.
+// How a thread waits on a full or empty queue: one pause per failed try. Where threads
+// outnumber CPUs (2P2C on two cores) the thread it waits for may be queued behind it on
+// the same CPU, so after 64 failures in a row it yields; otherwise a spinning
+// waiter would burn its whole time slice and the figure would show the scheduler's
+// slice length rather than the queue. 64 pauses are about 1.6 us on this machine's
+// EPYC (25 ns each), a few cross-core hand-overs. With a CPU per thread it only spins:
+// there is nobody to yield to. (lf::backoff's growing pause runs would add up to its last
+// step to every hand-over that ping-pong measures.)
 class waiter {
  public:
+  explicit waiter(bool cpus_shared) noexcept : yield_after_(cpus_shared ? 64 : 0) {}
   void wait() noexcept {
-    if (++failures_ < yield_after) {
+    if (yield_after_ != 0 && ++failures_ == yield_after_) {
+      failures_ = 0;
+      lf::yield_thread();
+    } else {
       lf::spin_pause();
-      return;
     }
-    failures_ = 0;
-    ++yields;
-    lf::yield_thread();
   }
   void reset() noexcept { failures_ = 0; }
 
-  std::uint64_t yields = 0;
-
  private:
-  static constexpr unsigned yield_after = 1024;
+  const unsigned yield_after_;  // 0: never yield
   unsigned failures_ = 0;
 };
 
-// The CPUs this process may run on, in order.
-inline std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) throw std::system_error(errno, std::generic_category(), "sched_getaffinity");
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
+// The CPUs this process may run on, in order; read once.
+inline const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) {
+      throw std::system_error(errno, std::generic_category(), "sched_getaffinity");
+    }
+    std::vector<int> list;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) list.push_back(cpu);
+    }
+    return list;
+  }();
   return cpus;
 }
+
+// True when `threads` spinning threads cannot each have a CPU.
+inline bool cpus_shared(std::size_t threads) { return threads > allowed_cpus().size(); }
 
 // Binds the calling thread to one CPU.
 inline void pin_to(int cpu) {
@@ -122,7 +127,7 @@ inline void pin_to(int cpu) {
 // CPU (this VM's kernel packs tasks onto few vCPUs), and the figure then measures time
 // slicing, not the queue.
 inline double run_together(const std::vector<std::function<void()>>& roles) {
-  static const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int>& cpus = allowed_cpus();
   lf::padded<lf::atomic<std::size_t>> ready{};
   lf::padded<lf::atomic<bool>> go{};
   std::vector<lf::padded<clock::time_point>> finished(roles.size());
@@ -132,7 +137,7 @@ inline double run_together(const std::vector<std::function<void()>>& roles) {
     threads.emplace_back([&, i] {
       pin_to(cpus[i % cpus.size()]);
       ready.value.fetch_add(1);
-      waiter w;
+      waiter w(cpus_shared(roles.size()));
       while (!go.value.load()) w.wait();
       roles[i]();
       finished[i].value = clock::now();
@@ -149,31 +154,27 @@ inline double run_together(const std::vector<std::function<void()>>& roles) {
 
 // Pushes first, first+1, ... first+n-1, waiting whenever the queue is full.
 template <class Q>
-tally produce(Q& q, item first, std::uint64_t n) {
+tally produce(Q& q, item first, std::uint64_t n, waiter w) {
   tally t;
-  waiter w;
   for (item v = first; v != first + n; ++v) {
     while (!q.try_push(v)) w.wait();
     w.reset();
     t.add(v);
   }
-  t.yields = w.yields;
   return t;
 }
 
 // Pops exactly n items, waiting whenever the queue is empty. Fixed quotas summing to
 // the total need no shared "done" counter, which would add traffic to what is measured.
 template <class Q>
-tally consume(Q& q, std::uint64_t n) {
+tally consume(Q& q, std::uint64_t n, waiter w) {
   tally t;
-  waiter w;
   item v;
   while (t.count != n) {
     while (!q.try_pop(v)) w.wait();
     w.reset();
     t.add(v);
   }
-  t.yields = w.yields;
   return t;
 }
 
@@ -182,7 +183,6 @@ inline tally total(const std::vector<lf::padded<tally>>& parts) {
   for (const auto& p : parts) {
     sum.count += p.value.count;
     sum.sum += p.value.sum;
-    sum.yields += p.value.yields;
   }
   return sum;
 }
@@ -204,16 +204,17 @@ template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
 void throughput(benchmark::State& state) {
   static_assert(Items % Producers == 0, "every producer pushes the same number of items");
   constexpr std::uint64_t per_producer = Items / Producers;
+  const waiter w(cpus_shared(Producers + Consumers));
   for (auto _ : state) {
     const auto q = std::make_unique<Q>(queue_capacity);  // heap: its lines shared with nothing else
     std::vector<lf::padded<tally>> pushed(Producers), popped(Consumers);
     std::vector<std::function<void()>> roles;
     for (unsigned p = 0; p < Producers; ++p) {
-      roles.emplace_back([&, p] { pushed[p].value = produce(*q, p * per_producer + 1, per_producer); });
+      roles.emplace_back([&, p] { pushed[p].value = produce(*q, p * per_producer + 1, per_producer, w); });
     }
     for (unsigned c = 0; c < Consumers; ++c) {
       const std::uint64_t quota = Items / Consumers + (c < Items % Consumers ? 1 : 0);
-      roles.emplace_back([&, c, quota] { popped[c].value = consume(*q, quota); });
+      roles.emplace_back([&, c, quota] { popped[c].value = consume(*q, quota, w); });
     }
     const double seconds = run_together(roles);
     const tally in = total(pushed), out = total(popped);
@@ -223,7 +224,6 @@ void throughput(benchmark::State& state) {
     }
     state.SetIterationTime(seconds);
     state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
-    state.counters["yields"] = static_cast<double>(in.yields + out.yields);
   }
 }
 
@@ -255,6 +255,7 @@ void push_pop_pair(benchmark::State& state) {
 // queue's latency, not its throughput.
 template <class Q, std::uint64_t RoundTrips>
 void pingpong(benchmark::State& state) {
+  const waiter idle(cpus_shared(2));
   for (auto _ : state) {
     const auto there = std::make_unique<Q>(queue_capacity);
     const auto back = std::make_unique<Q>(queue_capacity);
@@ -262,7 +263,7 @@ void pingpong(benchmark::State& state) {
     lf::padded<std::uint64_t> wrong_echoes{0};
     const std::vector<std::function<void()>> roles{
         [&] {
-          waiter w;
+          waiter w = idle;
           item v = 0;
           for (item i = 1; i <= RoundTrips; ++i) {
             while (!there->try_push(i)) w.wait();
@@ -273,10 +274,9 @@ void pingpong(benchmark::State& state) {
             received.value.add(v);
             if (v != i) ++wrong_echoes.value;
           }
-          sent.value.yields = w.yields;
         },
         [&] {
-          waiter w;
+          waiter w = idle;
           item v = 0;
           for (std::uint64_t n = 0; n != RoundTrips; ++n) {
             while (!there->try_pop(v)) w.wait();
@@ -285,7 +285,6 @@ void pingpong(benchmark::State& state) {
             w.reset();
             echoed.value.add(v);
           }
-          echoed.value.yields = w.yields;
         }};
     const double seconds = run_together(roles);
     auto error = mismatch(sent.value, received.value, RoundTrips);
@@ -297,7 +296,33 @@ void pingpong(benchmark::State& state) {
     }
     state.SetIterationTime(seconds);
     state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(RoundTrips);
-    state.counters["yields"] = static_cast<double>(sent.value.yields + echoed.value.yields);
+  }
+}
+
+// Not a queue: two threads hand one cache line back and forth (a counter each bumps in
+// turn). Its round trip is the floor under every cross-core figure, and since its
+// repetitions are interleaved with the benchmarks, its spread shows how much the machine
+// itself changed during the run (on a VM the host moves the vCPUs).
+template <std::uint64_t RoundTrips>
+void line_round_trip(benchmark::State& state) {
+  for (auto _ : state) {
+    lf::padded<lf::atomic<std::uint64_t>> turn{};
+    // Thread `side` waits for the counter to reach its turn, then passes it on.
+    const auto player = [&](std::uint64_t side) {
+      waiter w(cpus_shared(2));
+      for (std::uint64_t i = 0; i != RoundTrips; ++i) {
+        while (turn.value.load() != 2 * i + side) w.wait();
+        w.reset();
+        turn.value.store(2 * i + side + 1);
+      }
+    };
+    const double seconds = run_together({[&] { player(0); }, [&] { player(1); }});
+    if (turn.value.load() != 2 * RoundTrips) {
+      state.SkipWithError("the counter did not make every round trip");
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(RoundTrips);
   }
 }
 
@@ -306,6 +331,14 @@ void pingpong(benchmark::State& state) {
 template <class Q>
 void add(const std::string& workload, void (*run)(benchmark::State&)) {
   benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(), run)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+// The machine's own cross-core round trip, measured alongside the queues.
+inline void add_calibration() {
+  benchmark::RegisterBenchmark("calibration_line_round_trip/std::atomic", line_round_trip<100'000>)
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);

@@ -17,3 +17,6 @@ lf_mutant(mpmc_consume_acquire_relaxed MODEL mpmc_ring_model CASE one_producer_t
 lf_mutant(mpmc_free_relaxed            MODEL mpmc_ring_model CASE two_producers_one_consumer EXPECT "DATA RACE")
 lf_mutant(mpmc_read_before_publish     MODEL mpmc_ring_model CASE wraparound                 EXPECT "DATA RACE|USER ASSERT FAILED")
 lf_mutant(mpmc_one_slot                MODEL mpmc_ring_model CASE one_slot_request           EXPECT "DATA RACE|USER ASSERT FAILED")
+
+# sync/atomic.hpp (the seam's wait/notify under the model) — verification/model/seam_model.cpp
+lf_mutant(seam_notify_wakes_nobody MODEL seam_model CASE wait_notify_handoff EXPECT "DEADLOCK")
