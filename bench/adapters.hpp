@@ -59,6 +59,8 @@ struct lf_spsc_ring {
     out = *v;
     return true;
   }
+  std::size_t try_push_n(const item* first, std::size_t n) { return q.try_push_n(first, n); }
+  std::size_t try_pop_n(item* out, std::size_t n) { return q.try_pop_n(out, n); }
   std::size_t capacity() const { return q.capacity(); }
   lf::spsc_ring<item> q;
 };
@@ -85,6 +87,8 @@ struct boost_spsc_queue {
   explicit boost_spsc_queue(std::size_t capacity) : q(capacity), cap(capacity) {}
   bool try_push(item v) { return q.push(v); }
   bool try_pop(item& out) { return q.pop(out); }
+  std::size_t try_push_n(const item* first, std::size_t n) { return q.push(first, n); }  // pushes a prefix
+  std::size_t try_pop_n(item* out, std::size_t n) { return q.pop(out, n); }
   std::size_t capacity() const { return cap; }  // 1.74 has no accessor; the constructor's count
   boost::lockfree::spsc_queue<item> q;
   std::size_t cap;
@@ -124,6 +128,9 @@ struct cds_weak_ringbuffer {
   explicit cds_weak_ringbuffer(std::size_t capacity) : q(capacity) {}
   bool try_push(item v) { return q.enqueue(v); }
   bool try_pop(item& out) { return q.dequeue(out); }
+  // libcds' batch calls are all-or-nothing: the whole batch or none of it.
+  std::size_t try_push_n(const item* first, std::size_t n) { return q.push(const_cast<item*>(first), n) ? n : 0; }
+  std::size_t try_pop_n(item* out, std::size_t n) { return q.pop(out, n) ? n : 0; }
   std::size_t capacity() const { return q.capacity(); }
   cds::container::WeakRingBuffer<item> q;
 };

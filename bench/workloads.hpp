@@ -24,6 +24,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -219,6 +220,57 @@ void throughput(benchmark::State& state) {
     const double seconds = run_together(roles);
     const tally in = total(pushed), out = total(popped);
     if (const auto error = mismatch(in, out, Items)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+  }
+}
+
+// Queues with batch calls: `try_push_n(const item*, n)` and `try_pop_n(item*, n)`, each
+// returning how many it moved.
+template <class Q>
+concept batch_queue = requires(Q q, item* p, std::size_t n) {
+  { q.try_push_n(p, n) } -> std::same_as<std::size_t>;
+  { q.try_pop_n(p, n) } -> std::same_as<std::size_t>;
+};
+
+// 1P1C throughput through the batch calls, `Batch` items per call: the producer
+// publishes each batch with one index store and the consumer frees it with one
+// (MCRingBuffer's batching). Items is a multiple of Batch, so all-or-nothing batch
+// calls (libcds) and prefix ones (lf, Boost) move the same stream.
+template <batch_queue Q, std::uint64_t Items, std::size_t Batch>
+void batch_throughput(benchmark::State& state) {
+  static_assert(Items % Batch == 0, "whole batches only");
+  const waiter w(cpus_shared(2));
+  for (auto _ : state) {
+    const auto q = std::make_unique<Q>(queue_capacity);
+    lf::padded<tally> pushed, popped;
+    const std::vector<std::function<void()>> roles{
+        [&] {
+          waiter wait = w;
+          item batch[Batch];
+          for (item next = 1; next <= Items;) {
+            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(Batch, Items - next + 1));
+            for (std::size_t i = 0; i < want; ++i) batch[i] = next + i;
+            const std::size_t n = q->try_push_n(batch, want);
+            for (std::size_t i = 0; i < n; ++i) pushed.value.add(batch[i]);
+            next += n;
+            if (n == 0) wait.wait(); else wait.reset();
+          }
+        },
+        [&] {
+          waiter wait = w;
+          item batch[Batch];
+          while (popped.value.count != Items) {
+            const std::size_t n = q->try_pop_n(batch, Batch);
+            for (std::size_t i = 0; i < n; ++i) popped.value.add(batch[i]);
+            if (n == 0) wait.wait(); else wait.reset();
+          }
+        }};
+    const double seconds = run_together(roles);
+    if (const auto error = mismatch(pushed.value, popped.value, Items)) {
       state.SkipWithError(error->c_str());
       break;
     }

@@ -30,6 +30,7 @@
 // Each side's load of its own index is relaxed: only that side ever stores it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -93,12 +94,8 @@ class spsc_ring {
   std::size_t try_push_n(InputIt first, std::size_t n) {
     detail::single_caller::scope one(prod_.caller);
     const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);
-    std::size_t room = mask_ + 1 - (tail - prod_.head_cache);
-    if (room < n) {
-      refresh_head(tail, n);
-      room = mask_ + 1 - (tail - prod_.head_cache);
-    }
-    const std::size_t count = n < room ? n : room;
+    if (free_slots(tail) < n) refresh_head(tail, n);
+    const std::size_t count = std::min(n, free_slots(tail));
     std::size_t done = 0;
     struct publish {  // runs on return and on a throwing constructor alike
       spsc_ring& r;
@@ -108,7 +105,12 @@ class spsc_ring {
         if (done != 0) r.prod_.tail.store(tail + done, std::memory_order_release);  // (2) for the batch
       }
     } guard{*this, tail, done};
-    for (; done < count; ++done, ++first) ::new (static_cast<void*>(slots_[(tail + done) & mask_].write())) T(*first);
+    // Two contiguous runs, to the end of the slots and on from slot 0: unmasked indices
+    // let the compiler turn a run of trivially copyable values into block copies.
+    const std::size_t start = tail & mask_;
+    const std::size_t run = std::min(count, mask_ + 1 - start);
+    for (; done < run; ++done, ++first) ::new (static_cast<void*>(slots_[start + done].write())) T(*first);
+    for (; done < count; ++done, ++first) ::new (static_cast<void*>(slots_[done - run].write())) T(*first);
     return count;
   }
 
@@ -128,12 +130,8 @@ class spsc_ring {
   std::size_t try_pop_n(OutputIt out, std::size_t n) {
     detail::single_caller::scope one(cons_.caller);
     const std::size_t head = cons_.head.load(std::memory_order_relaxed);
-    std::size_t ready = cons_.tail_cache - head;
-    if (ready < n) {
-      refresh_tail(head, n);
-      ready = cons_.tail_cache - head;
-    }
-    const std::size_t count = n < ready ? n : ready;
+    if (cons_.tail_cache - head < n) refresh_tail(head, n);
+    const std::size_t count = std::min(n, cons_.tail_cache - head);
     std::size_t done = 0;
     struct release_slots {
       spsc_ring& r;
@@ -143,11 +141,11 @@ class spsc_ring {
         if (done != 0) r.cons_.head.store(head + done, std::memory_order_release);  // (4) for the batch
       }
     } guard{*this, head, done};
-    for (; done < count; ++out) {
-      T v = slots_[(head + done) & mask_].take();
-      ++done;  // the slot is empty now, whatever the assignment below does
-      *out = std::move(v);
-    }
+    const std::size_t start = head & mask_;
+    const std::size_t run = std::min(count, mask_ + 1 - start);
+    // `done` counts a slot as emptied before the assignment, which may throw.
+    for (; done < run; ++out) *out = slots_[start + done++].take();
+    for (; done < count; ++out) *out = slots_[done++ - run].take();
     return count;
   }
 
@@ -164,10 +162,12 @@ class spsc_ring {
   }
 
  private:
+  // Producer: free slots by its cached view of the consumer's index.
+  std::size_t free_slots(std::size_t tail) const noexcept { return mask_ + 1 - (tail - prod_.head_cache); }
   // Producer: re-reads the consumer's index; true when `want` slots are free.
   bool refresh_head(std::size_t tail, std::size_t want) {
     prod_.head_cache = cons_.head.load(std::memory_order_acquire);  // (1) pairs with (4)
-    return mask_ + 1 - (tail - prod_.head_cache) >= want;
+    return free_slots(tail) >= want;
   }
   // Consumer: re-reads the producer's index; true when `want` elements are ready.
   bool refresh_tail(std::size_t head, std::size_t want) {
