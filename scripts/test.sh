@@ -4,6 +4,7 @@
 #   dev      (Debug)            unit, model, mutant, stress
 #   tsan     (ThreadSanitizer)  unit, stress
 #   asan     (ASan + UBSan)     unit, stress
+#   clang    (clang++, -O2)     unit, stress
 #   release  (-O2, asserts on)  unit, stress; then install + a consumer project
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,9 @@ lane tsan 'unit|stress'
 
 build asan
 lane asan 'unit|stress'
+
+build clang
+lane clang 'unit|stress'
 
 build release
 lane release 'unit|stress'
