@@ -49,16 +49,19 @@ inline void require_fixed_size(const char* queue, std::size_t capacity, std::siz
 
 // ---- lf ----------------------------------------------------------------------------
 
+// lf pops into a std::optional; the workloads pop into a reference.
+template <class Q>
+bool pop_into(Q& q, item& out) {
+  std::optional<item> v = q.try_pop();
+  if (v) out = *v;
+  return v.has_value();
+}
+
 struct lf_spsc_ring {
   static constexpr const char* name = "lf::spsc_ring";
   explicit lf_spsc_ring(std::size_t capacity) : q(capacity) {}
   bool try_push(item v) { return q.try_push(v); }
-  bool try_pop(item& out) {
-    std::optional<item> v = q.try_pop();
-    if (!v) return false;
-    out = *v;
-    return true;
-  }
+  bool try_pop(item& out) { return pop_into(q, out); }
   std::size_t try_push_n(const item* first, std::size_t n) { return q.try_push_n(first, n); }
   std::size_t try_pop_n(item* out, std::size_t n) { return q.try_pop_n(out, n); }
   std::size_t capacity() const { return q.capacity(); }
@@ -69,12 +72,7 @@ struct lf_mpmc_ring {
   static constexpr const char* name = "lf::mpmc_ring";
   explicit lf_mpmc_ring(std::size_t capacity) : q(capacity) {}
   bool try_push(item v) { return q.try_push(v); }
-  bool try_pop(item& out) {
-    std::optional<item> v = q.try_pop();
-    if (!v) return false;
-    out = *v;
-    return true;
-  }
+  bool try_pop(item& out) { return pop_into(q, out); }
   std::size_t capacity() const { return q.capacity(); }
   lf::mpmc_ring<item> q;
 };

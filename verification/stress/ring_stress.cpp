@@ -45,7 +45,7 @@ constexpr std::uint64_t seq_of(std::uint64_t v) { return v & ((std::uint64_t{1} 
 
 // P producers and C consumers move `items` values through `q`, then every check runs.
 template <class Ring>
-void run_mpmc(Ring& q, unsigned producers, unsigned consumers) {
+void run_traffic(Ring& q, unsigned producers, unsigned consumers) {
   const std::uint64_t per_producer = items / producers;
   const std::uint64_t total = per_producer * producers;
   std::vector<std::unique_ptr<std::atomic<bool>[]>> seen;
@@ -104,12 +104,12 @@ void run_mpmc(Ring& q, unsigned producers, unsigned consumers) {
 
 TEST(spsc_ring_stress, one_producer_one_consumer_exactly_once_in_order) {
   lf::spsc_ring<std::uint64_t> q(1024);
-  run_mpmc(q, 1, 1);
+  run_traffic(q, 1, 1);
 }
 
 TEST(spsc_ring_stress, tiny_ring_crosses_full_and_empty_constantly) {
   lf::spsc_ring<std::uint64_t> q(2);
-  run_mpmc(q, 1, 1);
+  run_traffic(q, 1, 1);
 }
 
 TEST(spsc_ring_stress, bulk_calls_exactly_once_in_order) {
@@ -168,22 +168,22 @@ TEST(spsc_ring_stress, heap_payloads_are_neither_leaked_nor_freed_twice) {
 
 TEST(mpmc_ring_stress, one_producer_one_consumer) {
   lf::mpmc_ring<std::uint64_t> q(1024);
-  run_mpmc(q, 1, 1);
+  run_traffic(q, 1, 1);
 }
 
 TEST(mpmc_ring_stress, two_producers_two_consumers) {
   lf::mpmc_ring<std::uint64_t> q(1024);
-  run_mpmc(q, 2, 2);
+  run_traffic(q, 2, 2);
 }
 
 TEST(mpmc_ring_stress, four_producers_four_consumers_oversubscribed) {
   lf::mpmc_ring<std::uint64_t> q(64);
-  run_mpmc(q, 4, 4);
+  run_traffic(q, 4, 4);
 }
 
 TEST(mpmc_ring_stress, two_slot_ring_under_contention) {
   lf::mpmc_ring<std::uint64_t> q(2);
-  run_mpmc(q, 2, 2);
+  run_traffic(q, 2, 2);
 }
 
 }  // namespace
