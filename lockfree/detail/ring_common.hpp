@@ -1,4 +1,5 @@
-// lf — pieces both rings share: capacity validation and the single-caller check.
+// lf — pieces the array-backed containers share: capacity validation and the
+// single-caller check.
 #pragma once
 
 #include <bit>
