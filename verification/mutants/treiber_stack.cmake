@@ -1,0 +1,5 @@
+# lockfree/treiber_stack.hpp — verification/model/treiber_stack_model.cpp
+lf_mutant(treiber_push_relaxed        MODEL treiber_stack_model CASE push_pop_two_threads       EXPECT "DATA RACE")
+lf_mutant(treiber_free_immediately    MODEL treiber_stack_model CASE push_pop_two_threads       EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(treiber_unprotected_pop     MODEL treiber_stack_model CASE aba_two_poppers_one_pusher EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(treiber_aba_unprotected_cas MODEL treiber_stack_model CASE push_pop_two_threads       EXPECT "DATA RACE")
