@@ -22,14 +22,11 @@
 
 #include "lockfree/chase_lev_deque.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/stress_scale.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
-constexpr std::uint64_t items = 200'000;
-#else
-constexpr std::uint64_t items = 1'000'000;
-#endif
+constexpr std::uint64_t items = lf::test::stress_items(1'000'000);
 
 struct tally {
   std::unique_ptr<std::atomic<bool>[]> seen{new std::atomic<bool>[items]()};

@@ -17,14 +17,11 @@
 #include "lockfree/mpmc_ring.hpp"
 #include "lockfree/spsc_ring.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/stress_scale.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
-constexpr std::uint64_t items = 200'000;
-#else
-constexpr std::uint64_t items = 2'000'000;
-#endif
+constexpr std::uint64_t items = lf::test::stress_items(2'000'000);
 
 // Waiting on full/empty: spin briefly, then give the core away (oversubscribed runs).
 struct waiter {

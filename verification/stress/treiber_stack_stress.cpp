@@ -24,14 +24,11 @@
 #include "rcu/hazard_pointer.hpp"
 #include "sync/thread.hpp"
 #include "verification/support/counting_reclaimer.hpp"
+#include "verification/support/stress_scale.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
-constexpr std::uint64_t items = 200'000;
-#else
-constexpr std::uint64_t items = 1'000'000;
-#endif
+constexpr std::uint64_t items = lf::test::stress_items(1'000'000);
 
 using lf::test::counting_reclaimer;
 using stack = lf::treiber_stack<std::uint64_t, counting_reclaimer>;

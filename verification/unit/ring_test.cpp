@@ -9,6 +9,7 @@
 
 #include "lockfree/mpmc_ring.hpp"
 #include "lockfree/spsc_ring.hpp"
+#include "verification/support/tracked.hpp"
 
 namespace {
 
@@ -20,15 +21,7 @@ static_assert(lf::spsc_ring<int>::max_producers == 1 && lf::spsc_ring<int>::max_
 static_assert(lf::mpmc_ring<int>::push_progress == lf::progress::lock_free);
 static_assert(lf::mpmc_ring<int>::max_producers == lf::any_number);
 
-// Counts live instances, so a test can see that every element is destroyed once.
-struct tracked {
-  static inline int live = 0;
-  int value;
-  explicit tracked(int v) : value(v) { ++live; }
-  tracked(tracked&& o) noexcept : value(o.value) { ++live; }
-  tracked(const tracked& o) : value(o.value) { ++live; }
-  ~tracked() { --live; }
-};
+using lf::test::tracked;
 
 template <class Ring>
 class ring : public ::testing::Test {};

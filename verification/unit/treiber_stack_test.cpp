@@ -12,6 +12,7 @@
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "rcu/reclaimer.hpp"
 #include "verification/support/counting_reclaimer.hpp"
+#include "verification/support/tracked.hpp"
 
 namespace {
 
@@ -26,15 +27,7 @@ static_assert(lf::treiber_stack<int>::pop_progress == lf::progress::lock_free);
 static_assert(lf::treiber_stack<int>::max_producers == lf::any_number);
 static_assert(lf::treiber_stack<int>::max_consumers == lf::any_number);
 
-// Counts live instances, so a test can see that every value is destroyed once.
-struct tracked {
-  static inline int live = 0;
-  int value;
-  explicit tracked(int v) : value(v) { ++live; }
-  tracked(tracked&& o) noexcept : value(o.value) { ++live; }
-  tracked(const tracked& o) : value(o.value) { ++live; }
-  ~tracked() { --live; }
-};
+using lf::test::tracked;
 
 TEST(treiber_stack, pops_in_lifo_order) {
   lf::hazard_domain domain;

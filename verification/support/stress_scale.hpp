@@ -1,0 +1,18 @@
+// Test support: how many items a stress test moves. Sanitizers slow these loops 5-20x,
+// so sanitized builds move a tenth (or a fifth) of the plain count.
+#pragma once
+
+#include <cstdint>
+
+namespace lf::test {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+
+// `plain` items in an unsanitized build, 200'000 under a sanitizer.
+constexpr std::uint64_t stress_items(std::uint64_t plain) { return sanitized ? 200'000 : plain; }
+
+}  // namespace lf::test
