@@ -3,7 +3,7 @@
 # JSON (one file per binary), report.md and one PNG per workload; prints the report.
 #
 #   bench/run.sh OUTDIR
-#   LF_BENCH_REPS=5 bench/run.sh OUTDIR           repetitions per benchmark (default 3)
+#   LF_BENCH_REPS=9 bench/run.sh OUTDIR           repetitions per benchmark (default 5)
 #   LF_BENCH_FILTER='pingpong' bench/run.sh OUTDIR  passed as --benchmark_filter
 #
 # Exits non-zero when a build or run fails, or when any benchmark failed its count /
@@ -23,7 +23,7 @@ cmake --build --preset bench
 
 # Repetitions are interleaved at random across benchmarks, so a slow spell of the
 # machine spreads over all queues instead of landing on one.
-args=(--benchmark_repetitions="${LF_BENCH_REPS:-3}"
+args=(--benchmark_repetitions="${LF_BENCH_REPS:-5}"
       --benchmark_report_aggregates_only=false
       --benchmark_enable_random_interleaving=true
       --benchmark_out_format=json)
