@@ -26,11 +26,17 @@
 
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/hazard_pointer.hpp"
+#include "rcu/hazard_pointer_reclaimer.hpp"
+#include "rcu/reclaimer.hpp"
 #include "verification/model/model_driver.hpp"
 
 namespace {
 
-using stack = lf::treiber_stack<int>;
+// The policy is named, not defaulted: this binary is also the model test of
+// rcu/hazard_pointer_reclaimer.hpp, and its contract (rcu/reclaimer.hpp) must hold under
+// the model's lf::atomic as it does in production.
+static_assert(lf::reclaimer<lf::hazard_pointer_reclaimer>);
+using stack = lf::treiber_stack<int, lf::hazard_pointer_reclaimer>;
 
 // What the threads of a case popped; after() checks exactly-once against the pushes.
 template <int Threads, int PerThread>
