@@ -18,14 +18,11 @@
 #include "rcu/hazard_pointer.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/stress_scale.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
-constexpr std::uint64_t replacements = 200'000;
-#else
-constexpr std::uint64_t replacements = 1'000'000;
-#endif
+constexpr std::uint64_t replacements = lf::test::stress_items(1'000'000);
 
 struct item : lf::hazard_pointer_obj_base<item> {
   static inline std::atomic<long> live{0};

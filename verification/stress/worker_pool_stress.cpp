@@ -27,14 +27,11 @@
 #include <vector>
 
 #include "patterns/worker_pool.hpp"
+#include "verification/support/stress_scale.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
-constexpr std::uint64_t tasks = 100'000;
-#else
-constexpr std::uint64_t tasks = 1'000'000;
-#endif
+constexpr std::uint64_t tasks = lf::test::stress_items(1'000'000, 100'000);
 
 TEST(worker_pool_stress, tiny_tasks_from_two_submitters_each_run_exactly_once) {
   lf::worker_pool pool(2);

@@ -12,7 +12,9 @@ inline constexpr bool sanitized = true;
 inline constexpr bool sanitized = false;
 #endif
 
-// `plain` items in an unsanitized build, 200'000 under a sanitizer.
-constexpr std::uint64_t stress_items(std::uint64_t plain) { return sanitized ? 200'000 : plain; }
+// `plain` items in an unsanitized build, `under_sanitizer` (200'000 unless said) otherwise.
+constexpr std::uint64_t stress_items(std::uint64_t plain, std::uint64_t under_sanitizer = 200'000) {
+  return sanitized ? under_sanitizer : plain;
+}
 
 }  // namespace lf::test
