@@ -74,6 +74,7 @@ class mpmc_ring {
   explicit mpmc_ring(std::size_t capacity)
       : mask_(detail::ring_size("lf::mpmc_ring", capacity, 2, sizeof(slot)) - 1),
         slots_(std::make_unique<slot[]>(mask_ + 1)) {
+    // relaxed: the ring reaches other threads only through a hand-over that orders these.
     for (std::size_t pos = 0; pos <= mask_; ++pos) at(pos).seq.store(pos, std::memory_order_relaxed);
   }
 
@@ -81,6 +82,7 @@ class mpmc_ring {
   mpmc_ring& operator=(const mpmc_ring&) = delete;
 
   ~mpmc_ring() {
+    // relaxed: destruction runs alone, after whatever ordered the last operations.
     const std::size_t tail = enq_.value.load(std::memory_order_relaxed);
     for (std::size_t pos = deq_.value.load(std::memory_order_relaxed); pos != tail; ++pos) at(pos).value.destroy();
   }
@@ -102,7 +104,7 @@ class mpmc_ring {
  private:
   template <class... A>
   bool claim_and_construct(A&&... args) noexcept {
-    std::size_t pos = enq_.value.load(std::memory_order_relaxed);
+    std::size_t pos = enq_.value.load(std::memory_order_relaxed);  // a guess; the slot's seq (1) is the check
     slot* s;
     for (;;) {
       s = &at(pos);
@@ -125,7 +127,7 @@ class mpmc_ring {
 
  public:
   std::optional<T> try_pop() {
-    std::size_t pos = deq_.value.load(std::memory_order_relaxed);
+    std::size_t pos = deq_.value.load(std::memory_order_relaxed);  // a guess; the slot's seq (3) is the check
     slot* s;
     for (;;) {
       s = &at(pos);
@@ -150,6 +152,7 @@ class mpmc_ring {
 
   // A snapshot, clamped to [0, capacity()]; exact when no operation runs.
   std::size_t size_approx() const noexcept {
+    // relaxed: a snapshot that orders nothing; the clamp covers loads seen out of step.
     const auto head = deq_.value.load(std::memory_order_relaxed);
     const auto tail = enq_.value.load(std::memory_order_relaxed);
     const auto n = static_cast<std::intptr_t>(tail - head);

@@ -69,6 +69,7 @@ class spsc_ring {
   spsc_ring& operator=(const spsc_ring&) = delete;
 
   ~spsc_ring() {
+    // relaxed: destruction runs alone; whatever handed the ring over ordered the last calls.
     const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);
     for (std::size_t i = cons_.head.load(std::memory_order_relaxed); i != tail; ++i) slots_[i & mask_].destroy();
   }
@@ -80,7 +81,7 @@ class spsc_ring {
   template <class... A>
   bool try_emplace(A&&... args) {
     detail::single_caller::scope one(prod_.caller);
-    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);
+    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);  // own index: only we store it
     if (tail - prod_.head_cache > mask_ && !refresh_head(tail, 1)) return false;
     ::new (static_cast<void*>(slots_[tail & mask_].write())) T(std::forward<A>(args)...);
     prod_.tail.store(tail + 1, std::memory_order_release);  // (2) publishes the slot; pairs with (3)
@@ -93,7 +94,7 @@ class spsc_ring {
   template <class InputIt>
   std::size_t try_push_n(InputIt first, std::size_t n) {
     detail::single_caller::scope one(prod_.caller);
-    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);
+    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);  // own index
     if (free_slots(tail) < n) refresh_head(tail, n);
     const std::size_t count = std::min(n, free_slots(tail));
     std::size_t done = 0;
@@ -117,7 +118,7 @@ class spsc_ring {
   // Consumer only.
   std::optional<T> try_pop() {
     detail::single_caller::scope one(cons_.caller);
-    const std::size_t head = cons_.head.load(std::memory_order_relaxed);
+    const std::size_t head = cons_.head.load(std::memory_order_relaxed);  // own index: only we store it
     if (head == cons_.tail_cache && !refresh_tail(head, 1)) return std::nullopt;
     std::optional<T> v(slots_[head & mask_].take());
     cons_.head.store(head + 1, std::memory_order_release);  // (4) frees the slot; pairs with (1)
@@ -129,7 +130,7 @@ class spsc_ring {
   template <class OutputIt>
   std::size_t try_pop_n(OutputIt out, std::size_t n) {
     detail::single_caller::scope one(cons_.caller);
-    const std::size_t head = cons_.head.load(std::memory_order_relaxed);
+    const std::size_t head = cons_.head.load(std::memory_order_relaxed);  // own index
     if (cons_.tail_cache - head < n) refresh_tail(head, n);
     const std::size_t count = std::min(n, cons_.tail_cache - head);
     std::size_t done = 0;
@@ -157,7 +158,7 @@ class spsc_ring {
     // (5) acquire, pairs with (4): the consumer read a tail >= head before storing head,
     // so the tail read below is at least that (read-read coherence): never negative.
     const std::size_t head = cons_.head.load(std::memory_order_acquire);
-    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);
+    const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);  // ordered after head by (5)
     return tail - head;
   }
 

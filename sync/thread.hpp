@@ -36,6 +36,7 @@ class thread_registry {
       bool expected = false;
       // acquire: a slot's previous owner released it (below); its per-thread records
       // are ours to reuse only after that release.
+      // relaxed: a filter that skips taken slots without a locked instruction; the CAS decides.
       if (!taken_[i].value.load(std::memory_order_relaxed) &&
           taken_[i].value.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
         return i;

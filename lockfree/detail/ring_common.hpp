@@ -43,7 +43,7 @@ class single_caller {
       const bool was_busy = c_.busy_.exchange(true, std::memory_order_acquire);
       LF_ASSERT(!was_busy && "two threads in a single-producer or single-consumer operation");
     }
-    ~scope() { c_.busy_.store(false, std::memory_order_release); }
+    ~scope() { c_.busy_.store(false, std::memory_order_release); }  // pairs with the exchange above
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
 
