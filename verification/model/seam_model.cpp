@@ -7,6 +7,7 @@
 // full-search scheduler does not terminate here, because a parked thread's spurious
 // wake-ups make the schedule tree unbounded.
 #include "sync/atomic.hpp"
+#include "sync/wait.hpp"
 #include "verification/model/model_driver.hpp"
 
 namespace {
@@ -43,6 +44,44 @@ struct notify_all_wakes_every_waiter : rl::test_suite<notify_all_wakes_every_wai
   }
 };
 
+// The same hand-off on the seam's own futex (sync/wait.hpp), untimed.
+struct futex_handoff : rl::test_suite<futex_handoff, 2> {
+  lf::atomic<int> flag{0};
+  lf::atomic<int> value{0};
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      value.store(42, std::memory_order_relaxed);
+      flag.store(1, std::memory_order_release);  // publishes `value`; pairs with the acquire below
+      lf::futex_wake_one(flag);
+    } else {
+      while (flag.load(std::memory_order_acquire) == 0) lf::futex_wait(flag, 0);
+      RL_ASSERT(value.load(std::memory_order_relaxed) == 42);
+    }
+  }
+};
+
+// A timed wait ends either woken with the flag up or timed out with it possibly still
+// down; it never blocks for good and never reports a wake it did not get from the value.
+struct futex_timed_wait : rl::test_suite<futex_timed_wait, 2> {
+  lf::atomic<int> flag{0};
+  lf::atomic<int> value{0};
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      value.store(42, std::memory_order_relaxed);
+      flag.store(1, std::memory_order_release);
+      lf::futex_wake_all(flag);
+    } else {
+      const auto deadline = lf::wait_clock::now();
+      while (flag.load(std::memory_order_acquire) == 0) {
+        if (!lf::futex_wait_until(flag, 0, deadline)) return;  // timed out: nothing to check
+      }
+      RL_ASSERT(value.load(std::memory_order_relaxed) == 42);
+    }
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,5 +92,7 @@ int main(int argc, char** argv) {
                                   {"wait_notify_handoff", search::bounded(2), simulate<wait_notify_handoff>},
                                   {"notify_all_wakes_every_waiter", search::bounded(2),
                                    simulate<notify_all_wakes_every_waiter>},
+                                  {"futex_handoff", search::bounded(2), simulate<futex_handoff>},
+                                  {"futex_timed_wait", search::bounded(2), simulate<futex_timed_wait>},
                               });
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
 #include "sync/thread.hpp"
+#include "sync/wait.hpp"
 
 namespace {
 
@@ -83,6 +85,56 @@ TEST(thread_index, indices_of_exited_threads_are_reused) {
     seen.insert(idx);
   }
   EXPECT_LT(seen.size(), lf::max_threads);
+}
+
+TEST(futex, timed_wait_returns_false_after_its_deadline) {
+  lf::atomic<int> word{0};
+  const auto deadline = lf::wait_clock::now() + std::chrono::milliseconds(20);
+  while (lf::futex_wait_until(word, 0, deadline)) {
+  }  // spurious returns loop; the deadline ends it
+  EXPECT_GE(lf::wait_clock::now(), deadline);
+}
+
+TEST(futex, timed_wait_with_a_past_deadline_does_not_sleep) {
+  lf::atomic<int> word{0};
+  EXPECT_FALSE(lf::futex_wait_until(word, 0, lf::wait_clock::now() - std::chrono::seconds(1)));
+  EXPECT_FALSE(lf::futex_wait_until(word, 0, lf::wait_clock::time_point{}));
+}
+
+TEST(futex, wait_returns_at_once_when_the_word_differs) {
+  lf::atomic<int> word{1};
+  lf::futex_wait(word, 0);  // would block forever if the value were not checked
+  EXPECT_TRUE(lf::futex_wait_until(word, 0, lf::wait_clock::now() + std::chrono::hours(1)));
+}
+
+TEST(futex, wake_one_ends_a_wait_without_deadline) {
+  lf::atomic<int> word{0};
+  std::thread waiter([&] {
+    while (word.load(std::memory_order_acquire) == 0) lf::futex_wait(word, 0);
+  });
+  word.store(1, std::memory_order_release);
+  lf::futex_wake_one(word);
+  waiter.join();  // a lost wake-up hangs here (and the lane's timeout reports it)
+  EXPECT_EQ(word.load(), 1);
+}
+
+TEST(futex, wake_all_ends_every_timed_wait_before_its_deadline) {
+  lf::atomic<int> word{0};
+  const auto deadline = lf::wait_clock::now() + std::chrono::hours(1);
+  std::atomic<int> woken{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.emplace_back([&] {
+      while (word.load(std::memory_order_acquire) == 0) {
+        if (!lf::futex_wait_until(word, 0, deadline)) return;
+      }
+      woken.fetch_add(1);
+    });
+  }
+  word.store(1, std::memory_order_release);
+  lf::futex_wake_all(word);
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(woken.load(), 3);
 }
 
 }  // namespace
