@@ -31,7 +31,12 @@ if [[ -n ${LF_BENCH_FILTER:-} ]]; then
   args+=(--benchmark_filter="$LF_BENCH_FILTER")
 fi
 
-benches=(spsc mpmc)
+# Every bench/bench_<class>.cpp is a binary; run them in name order.
+benches=()
+for src in bench/bench_*.cpp; do
+  name=${src#bench/bench_}
+  benches+=("${name%.cpp}")
+done
 jsons=()
 for i in "${!benches[@]}"; do
   name=${benches[$i]}
