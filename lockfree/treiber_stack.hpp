@@ -57,6 +57,7 @@ class treiber_stack {
   static_assert(std::is_nothrow_destructible_v<T>, "lf::treiber_stack<T>: T must be nothrow destructible");
   static_assert(reclaimer<Reclaimer>, "lf::treiber_stack<T, R>: R must model lf::reclaimer (rcu/reclaimer.hpp)");
 
+ protected:
   struct node : Reclaimer::template node_base<node> {
     explicit node(T&& v) noexcept { ::new (static_cast<void*>(value.write())) T(std::move(v)); }
     cell<T> value;      // constructed here, moved out by the popper that unlinks the node
@@ -94,11 +95,9 @@ class treiber_stack {
 
   void push(T v) {
     node* const n = new node(std::move(v));
-    node* top = head_.value.load(std::memory_order_relaxed);
-    do {
-      ::new (static_cast<void*>(n->next.write())) node*(top);
-      // (T1) release: publishes *n; pairs with the acquire in the reclaimer's protect.
-    } while (!head_.value.compare_exchange_weak(top, n, std::memory_order_release, std::memory_order_relaxed));
+    node* top = top_hint();
+    while (!try_link(n, top)) {
+    }
   }
 
   // Always succeeds (the stack is unbounded); for the lf::concurrent_queue shape.
@@ -112,21 +111,47 @@ class treiber_stack {
     typename Reclaimer::guard guard(*domain_);
     node* top;
     for (;;) {
-      top = guard.protect(head_.value);
+      top = protect_top(guard);
       if (top == nullptr) return std::nullopt;
-      node* const next = *top->next.read();
-      // (T2) relaxed: *top was acquired by protect; the CAS only decides who unlinks it.
-      if (head_.value.compare_exchange_weak(top, next, std::memory_order_relaxed, std::memory_order_relaxed)) break;
+      if (try_unlink(guard, top)) break;
     }
+    return finish_pop(guard, top);
+  }
+
+  // A snapshot: true if the stack was empty at some moment during the call. Another
+  // thread may push or pop before the caller looks at the answer.
+  [[nodiscard]] bool empty() const noexcept { return head_.value.load(std::memory_order_relaxed) == nullptr; }
+
+ protected:
+  // The single attempts push and try_pop are made of, for stacks that do something else
+  // between failed attempts (lockfree/elimination_stack.hpp).
+
+  // One attempt to link n on top of `top`, the head last read; on failure `top` is the
+  // head now.
+  bool try_link(node* n, node*& top) noexcept {
+    ::new (static_cast<void*>(n->next.write())) node*(top);
+    // (T1) release: publishes *n; pairs with the acquire in the reclaimer's protect.
+    return head_.value.compare_exchange_weak(top, n, std::memory_order_release, std::memory_order_relaxed);
+  }
+
+  // One attempt to unlink `top`, a node `guard` protects.
+  bool try_unlink([[maybe_unused]] typename Reclaimer::guard& guard, node* top) noexcept {
+    node* const next = *top->next.read();
+    // (T2) relaxed: *top was acquired by protect; the CAS only decides who unlinks it.
+    return head_.value.compare_exchange_weak(top, next, std::memory_order_relaxed, std::memory_order_relaxed);
+  }
+
+  // The value of `top`, which the caller unlinked; retires the node.
+  std::optional<T> finish_pop(typename Reclaimer::guard& guard, node* top) noexcept {
     std::optional<T> v(top->value.take());
     guard.reset();
     Reclaimer::retire(*domain_, top);
     return v;
   }
 
-  // A snapshot: true if the stack was empty at some moment during the call. Another
-  // thread may push or pop before the caller looks at the answer.
-  [[nodiscard]] bool empty() const noexcept { return head_.value.load(std::memory_order_relaxed) == nullptr; }
+  node* top_hint() const noexcept { return head_.value.load(std::memory_order_relaxed); }  // relaxed: a CAS guess
+  node* protect_top(typename Reclaimer::guard& guard) noexcept { return guard.protect(head_.value); }
+  domain_type& domain() const noexcept { return *domain_; }
 
  private:
   padded<lf::atomic<node*>> head_{nullptr};

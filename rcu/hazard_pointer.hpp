@@ -107,6 +107,11 @@ class hazard_domain {
   // now, without waiting for the scan threshold. Returns how many stay retired.
   std::size_t scan() { return records_.scan_mine(); }
 
+  // Objects retired to the domain and not yet freed, over all threads: exact when no
+  // thread is retiring or scanning, a snapshot otherwise. With H hazard slots and T
+  // threads it stays below T * (scan threshold) + H however long a reader stalls.
+  std::size_t unreclaimed() const noexcept { return records_.unreclaimed(); }
+
  private:
   template <class, class>
   friend class hazard_pointer_obj_base;

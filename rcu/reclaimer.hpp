@@ -17,14 +17,20 @@
 //                               guard's end. The load is at least acquire.
 //   guard.reset()               ends the protection of the last protect.
 //   R::retire(domain&, Node*)   the node is unlinked (no new reader can reach it); free it
-//                               once no guard can still hold it.
-// Hazard pointers give a guard one hazard slot and protect re-validates; an epoch guard
-// pins the epoch for its lifetime and protect is a plain acquire load; an RCU guard is a
-// read-side critical section. A guard protects one node at a time; an operation that
-// needs two at once holds two guards.
+//                               once no guard can still hold it. Never blocks: a thread
+//                               may retire while another of its guards is alive.
+//   domain.unreclaimed()        objects retired and not yet freed (a snapshot).
+// Hazard pointers give a guard one hazard slot and protect re-validates. An epoch guard
+// pins the epoch at its first protect and unpins at reset; an RCU guard enters a
+// read-side critical section at its first protect and leaves it at reset (both nest, so
+// a second guard of the same thread keeps the first's protection). protect is then a
+// plain acquire load. A guard protects one node at a time; an operation that needs two at
+// once holds two guards. Containers reset their guards before they retire, and delete
+// the nodes still linked in their destructor directly.
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 
 #include "sync/atomic.hpp"
 
@@ -42,6 +48,7 @@ concept reclaimer = requires(typename R::domain& domain, typename R::guard& guar
   { guard.protect(src) } -> std::same_as<detail::reclaimer_probe<R>*>;
   guard.reset();
   R::retire(domain, node);
+  { static_cast<const typename R::domain&>(domain).unreclaimed() } -> std::same_as<std::size_t>;
 };
 
 }  // namespace lf

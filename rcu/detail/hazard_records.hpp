@@ -72,6 +72,9 @@ struct hazard_retired {
 struct alignas(cache_line) hazard_thread_record {
   hazard_retired* retired = nullptr;
   std::size_t retired_count = 0;
+  // retired_count as other threads may read it (hazard_domain::unreclaimed). relaxed,
+  // written only by the owner: a statistic that orders nothing.
+  lf::atomic<std::size_t> published_count{0};
   std::size_t cached = 0;
   hazard_slot* cache[hazard_tuning::slot_cache] = {};
   std::vector<const void*> snapshot;  // the scan's sorted copy of the hazards (kept for its capacity)
@@ -104,6 +107,7 @@ class hazard_records {
         hazard_thread_record& r = records_[i];
         hazard_retired* list = std::exchange(r.retired, nullptr);
         r.retired_count = 0;
+        r.published_count.store(0, std::memory_order_relaxed);
         freed = freed || list != nullptr;
         reclaim_list(list);
       }
@@ -156,6 +160,7 @@ class hazard_records {
     obj->next = r.retired;
     r.retired = obj;
     ++r.retired_count;
+    r.published_count.store(r.retired_count, std::memory_order_relaxed);
     // relaxed: a slot pushed since only raises the threshold; the count decides when to
     // scan, never what is safe to free.
     const std::size_t slots = slots_.value.count.load(std::memory_order_relaxed);
@@ -167,6 +172,16 @@ class hazard_records {
     hazard_thread_record& r = mine();
     scan(r);
     return r.retired_count;
+  }
+
+  // Objects retired and not yet freed, over all records: exact when the domain is quiet,
+  // a snapshot while threads retire and scan.
+  std::size_t unreclaimed() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < hazard_tuning::records; ++i) {
+      n += records_[i].published_count.load(std::memory_order_relaxed);
+    }
+    return n;
   }
 
  private:
@@ -216,6 +231,7 @@ class hazard_records {
         doomed = obj;
       }
     }
+    r.published_count.store(r.retired_count, std::memory_order_relaxed);
     reclaim_list(doomed);
   }
 
