@@ -1,0 +1,46 @@
+// Test support: the containers that free nodes, each over every reclaimer, as one type
+// list for GoogleTest's typed tests (DESIGN §3: one container compared across hazard
+// pointers, epochs and RCU; the unit and stress lanes run each pair).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "lockfree/elimination_stack.hpp"
+#include "lockfree/ms_queue.hpp"
+#include "lockfree/treiber_stack.hpp"
+#include "rcu/hazard_pointer_reclaimer.hpp"
+#include "verification/support/counting_reclaimer.hpp"
+
+
+namespace lf::test {
+
+// One container over one reclaimer, counted: R::live_nodes says what is still allocated.
+template <template <class, class> class Container, class Reclaimer, bool Fifo, const char* Name>
+struct pairing {
+  static constexpr const char* name = Name;
+  using reclaimer = counting<Reclaimer>;
+  using container = Container<std::uint64_t, reclaimer>;
+  using domain = typename reclaimer::domain;
+  static constexpr bool fifo = Fifo;
+};
+
+inline constexpr char treiber_hp[] = "treiber_stack_over_hazard_pointers";
+inline constexpr char elimination_hp[] = "elimination_stack_over_hazard_pointers";
+inline constexpr char ms_queue_hp[] = "ms_queue_over_hazard_pointers";
+
+using all_pairings = ::testing::Types<pairing<treiber_stack, hazard_pointer_reclaimer, false, treiber_hp>,
+                                      pairing<elimination_stack, hazard_pointer_reclaimer, false, elimination_hp>,
+                                      pairing<ms_queue, hazard_pointer_reclaimer, true, ms_queue_hp>>;
+
+// Names the typed tests after the pairing: "ms_queue_over_hazard_pointers".
+struct pairing_name {
+  template <class P>
+  static std::string GetName(int) {
+    return P::name;
+  }
+};
+
+}  // namespace lf::test
