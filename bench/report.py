@@ -29,6 +29,7 @@ METRICS = {
     "items_per_second": ("M items/s", 1e-6, True),
     "ns_per_pair": ("ns per push+pop", 1.0, False),
     "ns_per_round_trip": ("ns per round trip", 1.0, False),
+    "ns_per_wakeup": ("ns from cancel to the last waiter awake", 1.0, False),
 }
 
 # The project's targets, as "lf / best peer" bounds (DESIGN and the bench brief).

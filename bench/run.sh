@@ -46,6 +46,13 @@ for i in "${!benches[@]}"; do
   # A filter that matches nothing in this binary leaves an empty file.
   if [[ -s $out/$name.json ]]; then jsons+=("$out/$name.json"); else rm -f "$out/$name.json"; fi
 done
+# Go's channels, select and context on the same machine in the same run (bench/go), when
+# a Go toolchain is present: its JSON joins the report beside bench_channel's.
+if command -v go >/dev/null 2>&1 && [[ -z ${LF_BENCH_FILTER:-} || chan =~ ${LF_BENCH_FILTER} || ctx =~ ${LF_BENCH_FILTER} ]]; then
+  echo "== bench: go channels =="
+  (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . -reps "${LF_BENCH_REPS:-5}" -out "$out/go_channel.json")
+  jsons+=("$out/go_channel.json")
+fi
 if [[ ${#jsons[@]} -eq 0 ]]; then
   echo "run.sh: no benchmark ran (filter '${LF_BENCH_FILTER:-}')" >&2
   exit 1

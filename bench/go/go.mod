@@ -1,0 +1,3 @@
+module lfbench/chanbench
+
+go 1.19

@@ -1,0 +1,285 @@
+// The Go side of bench/bench_channel.cpp: the same channel workloads, written with Go's
+// own channels, select and context, printed as Google Benchmark JSON so that
+// bench/report.py puts Go and lf in one table. bench/run.sh builds and runs it when `go`
+// is on PATH.
+//
+//	go run . -reps 5 -out go_channel.json
+//
+// Every run checks what it moved (count and checksum) and reports an error instead of a
+// figure when a check fails, as the C++ workloads do.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+)
+
+const (
+	capacity      = 1024 // the C++ benches' queue_capacity
+	items         = 2_000_000
+	handoffs      = 200_000
+	roundTrips    = 100_000
+	selectItems   = 1_000_000
+	cancelWaiters = 4
+	cancelRounds  = 2_000
+)
+
+type result struct {
+	Name        string  `json:"name"`
+	RunName     string  `json:"run_name"`
+	RunType     string  `json:"run_type"`
+	Repetitions int     `json:"repetitions"`
+	Iterations  int     `json:"iterations"`
+	RealTime    float64 `json:"real_time"`
+	TimeUnit    string  `json:"time_unit"`
+	Error       bool    `json:"error_occurred,omitempty"`
+	Message     string  `json:"error_message,omitempty"`
+	Counters    map[string]float64
+}
+
+// MarshalJSON flattens the counters beside the fixed fields, as Google Benchmark does.
+func (r result) MarshalJSON() ([]byte, error) {
+	m := map[string]interface{}{
+		"name": r.Name, "run_name": r.RunName, "run_type": r.RunType, "repetitions": r.Repetitions,
+		"iterations": r.Iterations, "real_time": r.RealTime, "time_unit": r.TimeUnit,
+	}
+	if r.Error {
+		m["error_occurred"] = true
+		m["error_message"] = r.Message
+	}
+	for k, v := range r.Counters {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// A workload runs once and returns its counter name, value, elapsed time, or an error.
+type workload func() (string, float64, time.Duration, error)
+
+// n items from p producers to c consumers through one channel of capacity `cap`.
+func throughput(p, c, cap int) workload {
+	return func() (string, float64, time.Duration, error) {
+		ch := make(chan uint64, cap)
+		per := items / p
+		var wg sync.WaitGroup
+		sums := make([]uint64, c)
+		counts := make([]uint64, c)
+		start := time.Now()
+		for i := 0; i < p; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				base := uint64(i*per) + 1
+				for v := base; v < base+uint64(per); v++ {
+					ch <- v
+				}
+			}(i)
+		}
+		var rg sync.WaitGroup
+		for j := 0; j < c; j++ {
+			rg.Add(1)
+			go func(j int) {
+				defer rg.Done()
+				for v := range ch {
+					sums[j] += v
+					counts[j]++
+				}
+			}(j)
+		}
+		wg.Wait()
+		close(ch)
+		rg.Wait()
+		elapsed := time.Since(start)
+		var sum, count uint64
+		for j := range sums {
+			sum += sums[j]
+			count += counts[j]
+		}
+		n := uint64(per * p)
+		if count != n || sum != n*(n+1)/2 {
+			return "", 0, elapsed, fmt.Errorf("moved %d items (sum %d), expected %d", count, sum, n)
+		}
+		return "items_per_second", float64(n) / elapsed.Seconds(), elapsed, nil
+	}
+}
+
+// Two goroutines pass values through two unbuffered channels: one round trip is two
+// rendezvous.
+func pingpong() (string, float64, time.Duration, error) {
+	there, back := make(chan uint64), make(chan uint64)
+	go func() {
+		for v := range there {
+			back <- v
+		}
+		close(back)
+	}()
+	start := time.Now()
+	for i := uint64(1); i <= roundTrips; i++ {
+		there <- i
+		if v := <-back; v != i {
+			return "", 0, 0, fmt.Errorf("echo %d for %d", v, i)
+		}
+	}
+	elapsed := time.Since(start)
+	close(there)
+	return "ns_per_round_trip", float64(elapsed.Nanoseconds()) / roundTrips, elapsed, nil
+}
+
+// One sender, one receiver, unbuffered: the cost of one rendezvous.
+func handoff() (string, float64, time.Duration, error) {
+	ch := make(chan uint64)
+	done := make(chan uint64)
+	go func() {
+		var sum uint64
+		for v := range ch {
+			sum += v
+		}
+		done <- sum
+	}()
+	start := time.Now()
+	for v := uint64(1); v <= handoffs; v++ {
+		ch <- v
+	}
+	close(ch)
+	sum := <-done
+	elapsed := time.Since(start)
+	if sum != handoffs*(handoffs+1)/2 {
+		return "", 0, elapsed, fmt.Errorf("checksum %d", sum)
+	}
+	return "items_per_second", handoffs / elapsed.Seconds(), elapsed, nil
+}
+
+// Four producers each on its own buffered channel; one consumer selects over the four.
+func select4() (string, float64, time.Duration, error) {
+	var chans [4]chan uint64
+	for i := range chans {
+		chans[i] = make(chan uint64, capacity)
+	}
+	per := selectItems / 4
+	for i := range chans {
+		go func(i int) {
+			base := uint64(i*per) + 1
+			for v := base; v < base+uint64(per); v++ {
+				chans[i] <- v
+			}
+		}(i)
+	}
+	start := time.Now()
+	var sum uint64
+	for n := 0; n < selectItems; n++ {
+		select {
+		case v := <-chans[0]:
+			sum += v
+		case v := <-chans[1]:
+			sum += v
+		case v := <-chans[2]:
+			sum += v
+		case v := <-chans[3]:
+			sum += v
+		}
+	}
+	elapsed := time.Since(start)
+	n := uint64(selectItems)
+	if sum != n*(n+1)/2 {
+		return "", 0, elapsed, fmt.Errorf("checksum %d", sum)
+	}
+	return "items_per_second", float64(n) / elapsed.Seconds(), elapsed, nil
+}
+
+// Waiters block on ctx.Done(); the time from cancel() until the last of them is awake.
+func cancelLatency() (string, float64, time.Duration, error) {
+	var total time.Duration
+	for r := 0; r < cancelRounds; r++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		var ready, woke sync.WaitGroup
+		ready.Add(cancelWaiters)
+		woke.Add(cancelWaiters)
+		for i := 0; i < cancelWaiters; i++ {
+			go func() {
+				ready.Done()
+				<-ctx.Done()
+				woke.Done()
+			}()
+		}
+		ready.Wait()
+		start := time.Now()
+		cancel()
+		woke.Wait()
+		total += time.Since(start)
+		if ctx.Err() != context.Canceled {
+			return "", 0, total, fmt.Errorf("err %v", ctx.Err())
+		}
+	}
+	return "ns_per_wakeup", float64(total.Nanoseconds()) / cancelRounds, total, nil
+}
+
+func main() {
+	reps := flag.Int("reps", 5, "repetitions of every workload")
+	out := flag.String("out", "go_channel.json", "where to write the JSON")
+	flag.Parse()
+
+	workloads := []struct {
+		name string
+		run  workload
+	}{
+		{"chan_buffered_1p1c", throughput(1, 1, capacity)},
+		{"chan_buffered_2p2c", throughput(2, 2, capacity)},
+		{"chan_unbuffered_handoff", handoff},
+		{"chan_pingpong", pingpong},
+		{"chan_select4", select4},
+		{"ctx_cancel_wakeup_4", cancelLatency},
+	}
+	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
+	var order []int
+	for r := 0; r < *reps; r++ {
+		for i := range workloads {
+			order = append(order, i)
+		}
+	}
+	rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+
+	var results []result
+	for _, i := range order {
+		w := workloads[i]
+		name := w.name + "/go::chan"
+		if w.name == "ctx_cancel_wakeup_4" {
+			name = w.name + "/go::context"
+		}
+		counter, value, elapsed, err := w.run()
+		r := result{Name: name, RunName: name, RunType: "iteration", Repetitions: *reps, Iterations: 1,
+			RealTime: float64(elapsed.Nanoseconds()) / 1e6, TimeUnit: "ms", Counters: map[string]float64{}}
+		if err != nil {
+			r.Error, r.Message = true, err.Error()
+		} else {
+			r.Counters[counter] = value
+		}
+		results = append(results, r)
+		fmt.Fprintf(os.Stderr, "%-40s %s %.4g\n", name, counter, value)
+	}
+	doc := map[string]interface{}{
+		"context": map[string]interface{}{
+			"go version": runtime.Version(),
+			"GOMAXPROCS": runtime.GOMAXPROCS(0),
+		},
+		"benchmarks": results,
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
