@@ -1,0 +1,216 @@
+// lf::detail::timer_service — the one thread per process that fires context deadlines
+// (patterns/context.hpp), so that a deadline costs a heap entry, never a thread.
+//
+// What it is. A binary min-heap of intrusive entries ordered by deadline, guarded by a
+// mutex, and one thread, started on the first arm(), that sleeps on a futex word
+// (sync/wait.hpp futex_wait_until) until the earliest deadline or until arm() puts an
+// earlier entry on top. Each entry knows its heap index, so disarm() is O(log n) and a
+// cancelled context leaves nothing behind in the heap.
+//
+// The entry's owner decides whether a due entry still matters: claim() is called under
+// the service's mutex (a context node tries to take a reference there: a node whose
+// last reference is being dropped says no), fire() outside it. An owner calls disarm()
+// before it is destroyed; after disarm() returns, the service never touches the entry
+// again (it reads an entry only under the mutex, and claim() keeps a claimed owner
+// alive until fire() returns).
+//
+// Wake-up without loss: the thread reads `wake_` under the mutex before it unlocks and
+// sleeps with that value; arm() changes `wake_` under the same mutex when the earliest
+// deadline moves, then wakes the word. A change after the read makes futex_wait_until
+// return at once (the kernel compares the word atomically with going to sleep).
+//
+// Shutdown: a function-local static, so it is built on first use and destroyed at exit
+// after every static object whose construction used it; its destructor stops and joins
+// the thread (no hang: the thread only waits on the word the destructor wakes; no leak:
+// the heap holds no memory the service owns besides its vector).
+//
+// Model (LF_MODEL_RELACY): the timer thread is out of the model's scope. There the
+// service is a stub that keeps nothing and fires nothing; deadlines already past at
+// creation still take effect (context.hpp handles them without the service).
+//
+// Cost: arm/disarm O(log n) under the mutex; a futex wake only when the earliest deadline
+// moves. Progress: blocking (mutex), which is fine: arming happens once per deadline
+// context, not on a hot path.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "sync/atomic.hpp"
+#include "sync/config.hpp"
+#include "sync/wait.hpp"
+
+#if !defined(LF_MODEL_RELACY)
+#include <mutex>
+#include <thread>
+#endif
+
+namespace lf::detail {
+
+class timer_entry {
+ public:
+  timer_entry() = default;
+  timer_entry(const timer_entry&) = delete;
+  timer_entry& operator=(const timer_entry&) = delete;
+
+ protected:
+  ~timer_entry() = default;
+
+ private:
+  friend class timer_service;
+  static constexpr std::size_t not_armed = static_cast<std::size_t>(-1);
+
+  // Under the service's mutex: true when fire() should run (the owner stays alive until then).
+  virtual bool timer_claim() noexcept = 0;
+  // Outside the mutex, on the timer thread, after timer_claim() returned true.
+  virtual void timer_fire() noexcept = 0;
+
+  wait_clock::time_point when_{};
+  std::size_t index_ = not_armed;  // guarded by the service's mutex
+};
+
+#if !defined(LF_MODEL_RELACY)
+
+class timer_service {
+ public:
+  static timer_service& instance() {
+    static timer_service service;
+    return service;
+  }
+
+  timer_service(const timer_service&) = delete;
+  timer_service& operator=(const timer_service&) = delete;
+
+  ~timer_service() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      wake_.fetch_add(1, std::memory_order_relaxed);  // relaxed: the mutex orders it with the thread's read
+    }
+    futex_wake_all(wake_);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Puts `e` in the heap to fire at `when`. `e` must not be armed already.
+  void arm(timer_entry& e, wait_clock::time_point when) {
+    bool earliest;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+      heap_.push_back(&e);  // first: if it throws, `e` stays unarmed
+      e.when_ = when;
+      e.index_ = heap_.size() - 1;
+      sift_up(e.index_);
+      earliest = e.index_ == 0;
+      if (earliest) wake_.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the mutex
+    }
+    if (earliest) futex_wake_one(wake_);
+  }
+
+  // Takes `e` out of the heap if it is still there. Afterwards the service does not touch `e`.
+  void disarm(timer_entry& e) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (e.index_ != timer_entry::not_armed) remove_at(e.index_);
+  }
+
+  // Entries waiting to fire (a snapshot; tests use it to see that nothing is left behind).
+  std::size_t armed_approx() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return heap_.size();
+  }
+
+ private:
+  timer_service() = default;
+
+  void run() {
+    std::vector<timer_entry*> due;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      const auto now = wait_clock::now();
+      while (!heap_.empty() && heap_.front()->when_ <= now) {
+        timer_entry* e = heap_.front();
+        remove_at(0);
+        if (e->timer_claim()) due.push_back(e);
+      }
+      if (!due.empty()) {
+        lock.unlock();
+        for (timer_entry* e : due) e->timer_fire();
+        due.clear();
+        lock.lock();
+        continue;
+      }
+      const int seen = wake_.load(std::memory_order_relaxed);  // relaxed: read under the mutex arm() bumps it under
+      const bool idle = heap_.empty();
+      const wait_clock::time_point next = idle ? wait_clock::time_point{} : heap_.front()->when_;
+      lock.unlock();
+      if (idle) {
+        futex_wait(wake_, seen);
+      } else {
+        futex_wait_until(wake_, seen, next);
+      }
+      lock.lock();
+    }
+  }
+
+  bool earlier(std::size_t a, std::size_t b) const noexcept { return heap_[a]->when_ < heap_[b]->when_; }
+
+  void swap_at(std::size_t a, std::size_t b) noexcept {
+    std::swap(heap_[a], heap_[b]);
+    heap_[a]->index_ = a;
+    heap_[b]->index_ = b;
+  }
+
+  void sift_up(std::size_t i) noexcept {
+    while (i > 0 && earlier(i, (i - 1) / 2)) {
+      swap_at(i, (i - 1) / 2);
+      i = (i - 1) / 2;
+    }
+  }
+
+  void sift_down(std::size_t i) noexcept {
+    for (;;) {
+      const std::size_t l = 2 * i + 1, r = l + 1;
+      std::size_t m = i;
+      if (l < heap_.size() && earlier(l, m)) m = l;
+      if (r < heap_.size() && earlier(r, m)) m = r;
+      if (m == i) return;
+      swap_at(i, m);
+      i = m;
+    }
+  }
+
+  void remove_at(std::size_t i) noexcept {
+    timer_entry* e = heap_[i];
+    const std::size_t last = heap_.size() - 1;
+    if (i != last) swap_at(i, last);
+    heap_.pop_back();
+    e->index_ = timer_entry::not_armed;
+    if (i < heap_.size()) {
+      sift_up(i);
+      sift_down(i);
+    }
+  }
+
+  std::mutex mutex_;
+  std::vector<timer_entry*> heap_;  // guarded by mutex_
+  bool stopping_ = false;           // guarded by mutex_
+  std::thread thread_;              // started by the first arm(), under mutex_
+  lf::atomic<int> wake_{0};         // the thread's parking word; changed under mutex_
+};
+
+#else  // LF_MODEL_RELACY: the timer thread is outside the model (see above).
+
+class timer_service {
+ public:
+  static timer_service& instance() noexcept {
+    static timer_service service;
+    return service;
+  }
+  void arm(timer_entry&, wait_clock::time_point) noexcept {}
+  void disarm(timer_entry&) noexcept {}
+  std::size_t armed_approx() noexcept { return 0; }
+};
+
+#endif  // LF_MODEL_RELACY
+
+}  // namespace lf::detail
