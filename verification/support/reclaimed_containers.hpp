@@ -11,6 +11,7 @@
 #include "lockfree/elimination_stack.hpp"
 #include "lockfree/ms_queue.hpp"
 #include "lockfree/treiber_stack.hpp"
+#include "rcu/epoch_reclaimer.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "verification/support/counting_reclaimer.hpp"
 
@@ -30,10 +31,16 @@ struct pairing {
 inline constexpr char treiber_hp[] = "treiber_stack_over_hazard_pointers";
 inline constexpr char elimination_hp[] = "elimination_stack_over_hazard_pointers";
 inline constexpr char ms_queue_hp[] = "ms_queue_over_hazard_pointers";
+inline constexpr char treiber_epoch[] = "treiber_stack_over_epochs";
+inline constexpr char elimination_epoch[] = "elimination_stack_over_epochs";
+inline constexpr char ms_queue_epoch[] = "ms_queue_over_epochs";
 
 using all_pairings = ::testing::Types<pairing<treiber_stack, hazard_pointer_reclaimer, false, treiber_hp>,
                                       pairing<elimination_stack, hazard_pointer_reclaimer, false, elimination_hp>,
-                                      pairing<ms_queue, hazard_pointer_reclaimer, true, ms_queue_hp>>;
+                                      pairing<ms_queue, hazard_pointer_reclaimer, true, ms_queue_hp>,
+                                      pairing<treiber_stack, epoch_reclaimer, false, treiber_epoch>,
+                                      pairing<elimination_stack, epoch_reclaimer, false, elimination_epoch>,
+                                      pairing<ms_queue, epoch_reclaimer, true, ms_queue_epoch>>;
 
 // Names the typed tests after the pairing: "ms_queue_over_hazard_pointers".
 struct pairing_name {

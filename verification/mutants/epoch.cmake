@@ -1,0 +1,12 @@
+# rcu/epoch.hpp, rcu/detail/epoch_records.hpp and rcu/epoch_reclaimer.hpp — verification/model/epoch_model.cpp
+lf_mutant(epoch_free_without_grace       MODEL epoch_model CASE reader_vs_retire      EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(epoch_pin_fence_acq_rel        MODEL epoch_model CASE reader_vs_retire      EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(epoch_advance_fence_acq_rel    MODEL epoch_model CASE pin_vs_advance_random EXPECT "DATA RACE")
+lf_mutant(epoch_seal_fence_acq_rel       MODEL epoch_model CASE pin_vs_advance_random EXPECT "DATA RACE")
+lf_mutant(epoch_advance_ignores_pinned   MODEL epoch_model CASE reader_vs_retire      EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(epoch_unpin_relaxed            MODEL epoch_model CASE reader_vs_retire      EXPECT "DATA RACE")
+lf_mutant(epoch_scan_load_relaxed        MODEL epoch_model CASE reader_vs_retire      EXPECT "DATA RACE")
+lf_mutant(epoch_advance_cas_relaxed      MODEL epoch_model CASE pin_vs_advance_random EXPECT "DATA RACE")
+lf_mutant(epoch_collect_load_relaxed     MODEL epoch_model CASE two_retirers          EXPECT "DATA RACE")
+lf_mutant(epoch_domain_destructor_leaks  MODEL epoch_model CASE reader_vs_retire      EXPECT "MEMORY LEAK")
+lf_mutant(epoch_reclaimer_guard_unpinned MODEL epoch_model CASE treiber_over_epochs   EXPECT "DATA RACE")
