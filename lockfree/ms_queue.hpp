@@ -59,6 +59,7 @@
 #include <utility>
 
 #include "lockfree/detail/concepts.hpp"
+#include "lockfree/detail/node_cache.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "rcu/reclaimer.hpp"
 #include "sync/atomic.hpp"
@@ -74,7 +75,7 @@ class ms_queue {
   static_assert(std::is_nothrow_destructible_v<T>, "lf::ms_queue<T>: T must be nothrow destructible");
   static_assert(reclaimer<Reclaimer>, "lf::ms_queue<T, R>: R must model lf::reclaimer (rcu/reclaimer.hpp)");
 
-  struct node : Reclaimer::template node_base<node> {
+  struct node : Reclaimer::template node_base<node>, detail::recycled<node> {
     node() noexcept = default;  // the dummy: no value
     explicit node(T&& v) noexcept { ::new (static_cast<void*>(value.write())) T(std::move(v)); }
     cell<T> value;                // constructed by push, moved out by the popper that dequeues the node

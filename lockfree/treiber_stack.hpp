@@ -42,6 +42,7 @@
 #include <utility>
 
 #include "lockfree/detail/concepts.hpp"
+#include "lockfree/detail/node_cache.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "rcu/reclaimer.hpp"
 #include "sync/atomic.hpp"
@@ -58,7 +59,7 @@ class treiber_stack {
   static_assert(reclaimer<Reclaimer>, "lf::treiber_stack<T, R>: R must model lf::reclaimer (rcu/reclaimer.hpp)");
 
  protected:
-  struct node : Reclaimer::template node_base<node> {
+  struct node : Reclaimer::template node_base<node>, detail::recycled<node> {
     explicit node(T&& v) noexcept { ::new (static_cast<void*>(value.write())) T(std::move(v)); }
     cell<T> value;      // constructed here, moved out by the popper that unlinks the node
     cell<node*> next;  // written before the node is pushed (T1), never after
