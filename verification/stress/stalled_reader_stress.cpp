@@ -11,6 +11,9 @@
 //   epochs            the frozen reader holds the epoch back: no node retired after it
 //                     stopped can be freed, so unreclaimed() is at least the pops since
 //                     the stall — memory grows without bound for as long as it stays.
+//   RCU               the same for a reader frozen inside its read-side critical section:
+//                     no grace period can end, and lf's retire never waits for one (it
+//                     would block the churn threads), so retired nodes pile up.
 // The figures at each checkpoint are printed (they are the table of the papers notes).
 // Sizes: 200'000 pops (plain and sanitized alike: the work is small, the point is the
 // count), checkpoints at 1'000, 10'000, 100'000 and 200'000.
@@ -26,6 +29,7 @@
 #include "lockfree/ms_queue.hpp"
 #include "rcu/epoch_reclaimer.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
+#include "rcu/rcu_reclaimer.hpp"
 
 namespace {
 
@@ -97,6 +101,11 @@ TEST(stalled_reader, epochs_let_unreclaimed_memory_grow_with_every_pop) {
   const std::vector<std::size_t> seen = run_stalled_reader<lf::epoch_reclaimer>("epochs");
   // Every node retired since the reader froze is still unreclaimed: at least the pops
   // counted at the checkpoint (the counter is read after the pops it counts).
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_GE(seen[i], checkpoints[i]);
+}
+
+TEST(stalled_reader, rcu_lets_unreclaimed_memory_grow_with_every_pop) {
+  const std::vector<std::size_t> seen = run_stalled_reader<lf::rcu_reclaimer>("rcu");
   for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_GE(seen[i], checkpoints[i]);
 }
 

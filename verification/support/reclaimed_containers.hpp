@@ -13,6 +13,7 @@
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/epoch_reclaimer.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
+#include "rcu/rcu_reclaimer.hpp"
 #include "verification/support/counting_reclaimer.hpp"
 
 
@@ -34,13 +35,19 @@ inline constexpr char ms_queue_hp[] = "ms_queue_over_hazard_pointers";
 inline constexpr char treiber_epoch[] = "treiber_stack_over_epochs";
 inline constexpr char elimination_epoch[] = "elimination_stack_over_epochs";
 inline constexpr char ms_queue_epoch[] = "ms_queue_over_epochs";
+inline constexpr char treiber_rcu[] = "treiber_stack_over_rcu";
+inline constexpr char elimination_rcu[] = "elimination_stack_over_rcu";
+inline constexpr char ms_queue_rcu[] = "ms_queue_over_rcu";
 
 using all_pairings = ::testing::Types<pairing<treiber_stack, hazard_pointer_reclaimer, false, treiber_hp>,
                                       pairing<elimination_stack, hazard_pointer_reclaimer, false, elimination_hp>,
                                       pairing<ms_queue, hazard_pointer_reclaimer, true, ms_queue_hp>,
                                       pairing<treiber_stack, epoch_reclaimer, false, treiber_epoch>,
                                       pairing<elimination_stack, epoch_reclaimer, false, elimination_epoch>,
-                                      pairing<ms_queue, epoch_reclaimer, true, ms_queue_epoch>>;
+                                      pairing<ms_queue, epoch_reclaimer, true, ms_queue_epoch>,
+                                      pairing<treiber_stack, rcu_reclaimer, false, treiber_rcu>,
+                                      pairing<elimination_stack, rcu_reclaimer, false, elimination_rcu>,
+                                      pairing<ms_queue, rcu_reclaimer, true, ms_queue_rcu>>;
 
 // Names the typed tests after the pairing: "ms_queue_over_hazard_pointers".
 struct pairing_name {

@@ -1,0 +1,11 @@
+# rcu/rcu.hpp and rcu/rcu_reclaimer.hpp — verification/model/rcu_model.cpp
+lf_mutant(rcu_sync_returns_at_once            MODEL rcu_model CASE reader_vs_synchronize             EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(rcu_sync_accepts_previous_period    MODEL rcu_model CASE reader_vs_synchronize             EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(rcu_not_enrolled                    MODEL rcu_model CASE reader_vs_synchronize             EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(rcu_lock_no_light_fence             MODEL rcu_model CASE reader_vs_synchronize             EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(rcu_grace_period_no_heavy_fence     MODEL rcu_model CASE reader_vs_synchronize             EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(rcu_unlock_relaxed                  MODEL rcu_model CASE reader_vs_synchronize             EXPECT "DATA RACE")
+lf_mutant(rcu_nested_unlock_ends_section      MODEL rcu_model CASE nested_sections                   EXPECT "DATA RACE")
+lf_mutant(rcu_poll_ignores_readers            MODEL rcu_model CASE retire_and_barrier                EXPECT "DATA RACE")
+lf_mutant(rcu_domain_destructor_leaks         MODEL rcu_model CASE retire_and_barrier                EXPECT "MEMORY LEAK")
+lf_mutant(rcu_reclaimer_guard_outside_section MODEL rcu_model CASE treiber_over_rcu                  EXPECT "DATA RACE")
