@@ -30,14 +30,24 @@ METRICS = {
     "ns_per_pair": ("ns per push+pop", 1.0, False),
     "ns_per_round_trip": ("ns per round trip", 1.0, False),
     "ns_per_wakeup": ("ns from cancel to the last waiter awake", 1.0, False),
+    "ns_per_op": ("ns per op", 1.0, False),  # bench_reclaim: one protect + read + drop
 }
 
-# The project's targets, as "lf / best peer" bounds (DESIGN and the bench brief).
+# The project's targets, as "lf / best peer" bounds (DESIGN and the issues). A third
+# element, when present, restricts the peers the target names (the Michael-Scott queue
+# target compares with Michael-Scott queues only).
 TARGETS = {
     "spsc_throughput_1p1c": (">=", 1.5),
     "spsc_pingpong": ("<=", 1.0),
     "mpmc_throughput_1p1c": (">=", 1.0),
     "mpmc_throughput_2p2c": (">=", 1.0),
+    "queue_throughput_1p1c": (">=", 1.2, ("cds::MSQueue", "xenium::michael_scott_queue")),
+    "queue_throughput_2p2c": (">=", 1.2, ("cds::MSQueue", "xenium::michael_scott_queue")),
+    "stack_pair": ("<=", 1.0, ("boost::lockfree::stack",)),
+    "chan_buffered_1p1c": (">=", 3.0, ("go::",)),
+    "chan_buffered_2p2c": (">=", 1.5, ("go::",)),
+    "chan_unbuffered_handoff": (">=", 1.0, ("go::",)),
+    "chan_pingpong": ("<=", 1.0, ("go::",)),
 }
 
 
@@ -96,15 +106,20 @@ def metric_of(rows):
     return next((r.metric for r in rows.values() if r.metric), None)
 
 
-def comparison(rows, higher_better):
-    """(lf queue, best peer queue, lf / best peer) or None where either is missing."""
+def comparison(rows, higher_better, peer_prefixes=None):
+    """(best lf queue, best peer queue, lf / best peer) or None where either is missing.
+    Where a workload has several lf rows (one container over several reclaimers), the
+    best of them is compared; the table's "lf / this" column uses the same row."""
     lf = [q for q, r in rows.items() if is_lf(q) and not r.failed]
     peers = [q for q, r in rows.items() if not is_lf(q) and not is_baseline(q) and not r.failed]
-    if len(lf) != 1 or not peers:
+    if peer_prefixes:
+        peers = [q for q in peers if q.startswith(peer_prefixes)]
+    if not lf or not peers:
         return None
     pick = max if higher_better else min
+    best_lf = pick(lf, key=lambda q: rows[q].median)
     best = pick(peers, key=lambda q: rows[q].median)
-    return lf[0], best, rows[lf[0]].median / rows[best].median
+    return best_lf, best, rows[best_lf].median / rows[best].median
 
 
 def fmt(x):
@@ -120,6 +135,18 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def machine(context):
+    """The machine that ran the benchmarks, from the JSON (the report may be written
+    elsewhere); the CPU model only when this is that machine."""
+    host = context.get("host_name", "unknown host")
+    cpus = context.get("num_cpus", "?")
+    mhz = context.get("mhz_per_cpu")
+    line = f"{host}, {cpus} CPUs" + (f" at {mhz} MHz" if mhz else "")
+    if host == platform.node() and str(cpus) == str(os.cpu_count()):
+        line += f", {cpu_model()}, Linux {platform.release()}"
+    return line
 
 
 def ranked(rows, higher_better):
@@ -155,8 +182,7 @@ def header(args, context, repetitions, calibration):
         "",
         f"- commit: {args.commit}",
         f"- date: {context.get('date', 'unknown')}",
-        f"- machine: {context.get('host_name', platform.node())}, {os.cpu_count()} CPUs (nproc), "
-        f"{cpu_model()}, Linux {platform.release()}",
+        f"- machine: {machine(context)}",
         f"- compiler: {context.get('compiler', 'unknown')}; flags: {context.get('build flags', 'unknown')}",
         f"- repetitions per figure: {', '.join(map(str, sorted(repetitions)))}, interleaved at random; "
         "figure = median, spread = min-max over the repetitions",
@@ -214,7 +240,9 @@ def section(workload, rows, context, out):
 
     target = None
     if workload in TARGETS:
-        op, bound = TARGETS[workload]
+        op, bound, *only = TARGETS[workload]
+        if only:
+            cmp_ = comparison(rows, higher_better, only[0])
         if cmp_:
             lf_q, best, ratio = cmp_
             met = ratio >= bound if op == ">=" else ratio <= bound

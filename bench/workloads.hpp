@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -419,6 +420,68 @@ inline int run_benchmarks(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
+}
+
+// throughput with the thread count chosen at run time: N producers and N consumers, N =
+// state.range(0), for scaling curves on machines with many cores. Items is split evenly
+// over the producers (the remainder of Items / N is not pushed; the check uses the number
+// actually asked for). Where 2N exceeds the CPUs, roles share CPUs round robin and waiting
+// threads yield, as in throughput.
+template <class Q, std::uint64_t Items>
+void throughput_n(benchmark::State& state) {
+  const auto n = static_cast<unsigned>(state.range(0));
+  if (n == 0 || n > Items) {
+    state.SkipWithError(("throughput_n: thread count " + std::to_string(n) + " out of range").c_str());
+    return;
+  }
+  const std::uint64_t per_producer = Items / n;
+  const std::uint64_t items = per_producer * n;
+  const waiter w(cpus_shared(2 * std::size_t{n}));
+  for (auto _ : state) {
+    const auto q = std::make_unique<Q>(queue_capacity);
+    std::vector<lf::padded<tally>> pushed(n), popped(n);
+    std::vector<std::function<void()>> roles;
+    for (unsigned p = 0; p < n; ++p) {
+      roles.emplace_back([&, p] { pushed[p].value = produce(*q, p * per_producer + 1, per_producer, w); });
+    }
+    for (unsigned c = 0; c < n; ++c) {
+      roles.emplace_back([&, c] { popped[c].value = consume(*q, per_producer, w); });
+    }
+    const double seconds = run_together(roles);
+    const tally in = total(pushed), out = total(popped);
+    if (const auto error = mismatch(in, out, items)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
+  }
+}
+
+// The thread counts N of the scaling workloads: 1, 2, 4, ... up to half the CPUs this
+// process may run on (at least 1). Empty unless the environment sets LF_BENCH_SCALING, so
+// that a plain run of a bench binary registers no scaling benchmark.
+inline std::vector<unsigned> scaling_thread_counts() {
+  std::vector<unsigned> counts;
+  if (std::getenv("LF_BENCH_SCALING") == nullptr) return counts;
+  const std::size_t half = std::max<std::size_t>(1, allowed_cpus().size() / 2);
+  for (unsigned n = 1; n <= half; n *= 2) counts.push_back(n);
+  return counts;
+}
+
+// Registers throughput_n<Q, Items> once per scaling thread count as
+// "<prefix>_<N>p<N>c/<queue name>" (one workload per N, so report.py gives each N its own
+// table), N passed as state.range(0).
+template <class Q, std::uint64_t Items>
+void add_scaling(const std::string& prefix) {
+  for (const unsigned n : scaling_thread_counts()) {
+    const std::string workload = prefix + "_" + std::to_string(n) + "p" + std::to_string(n) + "c";
+    benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(), throughput_n<Q, Items>)
+        ->Arg(n)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 }  // namespace lf_bench
