@@ -1,0 +1,569 @@
+// Unit lane: lf::channel and lf::select — Go's channel axioms one by one, the C++
+// differences (statuses instead of panics, values not lost), bad input, and that an
+// idle blocked receiver sleeps. Threads appear only where an axiom is about blocking;
+// they synchronize through the channel under test or std::atomic flags, never sleeps
+// (a sleep appears only where the test is that something does NOT happen for a while).
+#include <gtest/gtest.h>
+
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "patterns/channel.hpp"
+#include "patterns/context.hpp"
+#include "patterns/select.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using lf::chan_status;
+
+// Spins (yielding) until `pred` holds; for "the other thread has reached its wait".
+template <class P>
+void eventually(P pred) {
+  while (!pred()) std::this_thread::yield();
+}
+
+// A receiver or sender blocked inside a channel call cannot announce itself from inside;
+// these tests let it set a flag just before the call and then give it time to get into
+// the call. The assertions never depend on that time: only how much of it is spent blocked.
+void let_it_block() { std::this_thread::sleep_for(20ms); }
+
+// --- construction and bad input
+
+TEST(channel, default_capacity_is_unbuffered) {
+  lf::channel<int> ch;
+  EXPECT_EQ(ch.capacity(), 0u);
+  EXPECT_EQ(ch.size(), 0u);
+}
+
+TEST(channel, capacity_is_exact_not_rounded) {
+  lf::channel<int> ch(3);
+  EXPECT_EQ(ch.capacity(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ch.try_send(i), chan_status::ok);
+  EXPECT_EQ(ch.try_send(3), chan_status::would_block);
+  EXPECT_EQ(ch.size(), 3u);
+}
+
+TEST(channel, capacity_one_holds_exactly_one_value) {
+  lf::channel<int> ch(1);
+  EXPECT_EQ(ch.try_send(1), chan_status::ok);
+  EXPECT_EQ(ch.try_send(2), chan_status::would_block);
+  EXPECT_EQ(*ch.try_recv(), 1);
+  EXPECT_EQ(ch.try_send(3), chan_status::ok);
+}
+
+TEST(channel, negative_capacity_throws_invalid_argument_naming_it) {
+  try {
+    lf::channel<int> ch(-2);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("capacity = -2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(channel, capacity_past_the_maximum_throws_length_error_naming_it) {
+  const std::ptrdiff_t too_many = lf::channel<int>::max_capacity + 1;
+  try {
+    lf::channel<int> ch(too_many);
+    FAIL() << "no exception";
+  } catch (const std::length_error& e) {
+    EXPECT_NE(std::string(e.what()).find("capacity = " + std::to_string(too_many)), std::string::npos) << e.what();
+  }
+}
+
+TEST(channel, negative_timeout_throws_invalid_argument) {
+  lf::channel<int> ch(1);
+  EXPECT_THROW((void)ch.recv_for(-1ms), std::invalid_argument);
+  EXPECT_THROW((void)ch.send_for(1, -1ms), std::invalid_argument);
+  EXPECT_THROW(lf::select(lf::after(-1ms, [] {})), std::invalid_argument);
+}
+
+// --- buffered basics
+
+TEST(channel, buffered_values_come_out_in_the_order_sent) {
+  lf::channel<int> ch(8);
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(ch.send(i), chan_status::ok);
+  for (int i = 0; i < 8; ++i) {
+    auto r = ch.recv();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, i);
+  }
+}
+
+TEST(channel, try_recv_on_an_empty_channel_would_block) {
+  lf::channel<int> ch(2);
+  EXPECT_EQ(ch.try_recv().status(), chan_status::would_block);
+  lf::channel<int> u;
+  EXPECT_EQ(u.try_recv().status(), chan_status::would_block);
+}
+
+TEST(channel, move_only_values_travel) {
+  lf::channel<std::unique_ptr<int>> ch(1);
+  ASSERT_EQ(ch.send(std::make_unique<int>(7)), chan_status::ok);
+  auto r = ch.recv();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(**r, 7);
+}
+
+TEST(channel, destroying_a_channel_destroys_what_is_buffered) {
+  auto counted = std::make_shared<int>(0);
+  {
+    lf::channel<std::shared_ptr<int>> ch(4);
+    ASSERT_EQ(ch.send(counted), chan_status::ok);
+    ASSERT_EQ(ch.send(counted), chan_status::ok);
+    EXPECT_EQ(counted.use_count(), 3);
+  }
+  EXPECT_EQ(counted.use_count(), 1);
+}
+
+TEST(channel, a_full_channel_blocks_the_sender_until_a_receive) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(1), chan_status::ok);
+  std::atomic<bool> sent{false};
+  std::thread sender([&] {
+    EXPECT_EQ(ch.send(2), chan_status::ok);
+    sent = true;
+  });
+  let_it_block();
+  EXPECT_FALSE(sent.load());
+  EXPECT_EQ(*ch.recv(), 1);
+  sender.join();
+  EXPECT_TRUE(sent.load());
+  EXPECT_EQ(*ch.recv(), 2);
+}
+
+// --- unbuffered: rendezvous
+
+TEST(channel, unbuffered_send_does_not_complete_before_a_receiver_takes_it) {
+  lf::channel<int> ch;
+  std::atomic<bool> sent{false};
+  std::thread sender([&] {
+    EXPECT_EQ(ch.send(42), chan_status::ok);
+    sent = true;
+  });
+  let_it_block();
+  EXPECT_FALSE(sent.load()) << "an unbuffered send completed with nobody receiving";
+  EXPECT_EQ(*ch.recv(), 42);
+  sender.join();
+  EXPECT_TRUE(sent.load());
+}
+
+TEST(channel, unbuffered_try_send_without_a_waiting_receiver_would_block) {
+  lf::channel<int> ch;
+  int v = 5;
+  EXPECT_EQ(ch.try_send(std::move(v)), chan_status::would_block);
+  EXPECT_EQ(v, 5);
+}
+
+TEST(channel, unbuffered_try_send_hands_over_to_a_waiting_receiver) {
+  lf::channel<int> ch;
+  std::atomic<bool> receiving{false};
+  std::optional<int> got;
+  std::thread receiver([&] {
+    receiving = true;
+    auto r = ch.recv();
+    if (r) got = *r;
+  });
+  eventually([&] { return receiving.load(); });
+  // The receiver queues itself inside recv(); keep offering until it has.
+  while (ch.try_send(9) == chan_status::would_block) std::this_thread::yield();
+  receiver.join();
+  EXPECT_EQ(got, 9);
+}
+
+TEST(channel, unbuffered_try_recv_takes_from_a_waiting_sender) {
+  lf::channel<std::string> ch;
+  std::thread sender([&] { EXPECT_EQ(ch.send(std::string("hi")), chan_status::ok); });
+  lf::recv_result<std::string> r = ch.try_recv();
+  while (r.status() == chan_status::would_block) {
+    std::this_thread::yield();
+    r = ch.try_recv();
+  }
+  sender.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "hi");
+}
+
+// --- close
+
+TEST(channel, send_on_a_closed_channel_returns_closed_and_keeps_the_value) {
+  lf::channel<std::string> ch(1);
+  EXPECT_TRUE(ch.close());
+  std::string v = "kept";
+  EXPECT_EQ(ch.send(std::move(v)), chan_status::closed);
+  EXPECT_EQ(v, "kept");
+  EXPECT_EQ(ch.try_send(std::move(v)), chan_status::closed);
+  EXPECT_EQ(v, "kept");
+  lf::channel<std::string> u;
+  EXPECT_TRUE(u.close());
+  EXPECT_EQ(u.send(std::move(v)), chan_status::closed);
+  EXPECT_EQ(v, "kept");
+}
+
+TEST(channel, send_on_a_full_closed_channel_returns_closed) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(1), chan_status::ok);
+  EXPECT_TRUE(ch.close());
+  EXPECT_EQ(ch.try_send(2), chan_status::closed);
+}
+
+TEST(channel, closed_channel_drains_then_reports_closed) {
+  lf::channel<int> ch(4);
+  ASSERT_EQ(ch.send(1), chan_status::ok);
+  ASSERT_EQ(ch.send(2), chan_status::ok);
+  EXPECT_TRUE(ch.close());
+  EXPECT_EQ(*ch.recv(), 1);
+  EXPECT_EQ(*ch.try_recv(), 2);
+  EXPECT_EQ(ch.recv().status(), chan_status::closed);
+  EXPECT_EQ(ch.try_recv().status(), chan_status::closed);
+  EXPECT_EQ(ch.recv_for(1ms).status(), chan_status::closed);
+}
+
+TEST(channel, recv_on_a_closed_unbuffered_channel_returns_closed) {
+  lf::channel<int> ch;
+  EXPECT_TRUE(ch.close());
+  EXPECT_EQ(ch.recv().status(), chan_status::closed);
+  EXPECT_EQ(ch.try_recv().status(), chan_status::closed);
+}
+
+TEST(channel, closing_twice_is_reported_not_undefined) {
+  lf::channel<int> ch(1);
+  EXPECT_TRUE(ch.close());
+  EXPECT_FALSE(ch.close());
+  lf::channel<int> u;
+  EXPECT_TRUE(u.close());
+  EXPECT_FALSE(u.close());
+}
+
+TEST(channel, close_wakes_every_blocked_receiver) {
+  for (int capacity : {0, 2}) {
+    lf::channel<int> ch(capacity);
+    std::atomic<int> closed_seen{0};
+    std::vector<std::thread> receivers;
+    for (int i = 0; i < 3; ++i) {
+      receivers.emplace_back([&] {
+        if (ch.recv().status() == chan_status::closed) ++closed_seen;
+      });
+    }
+    let_it_block();
+    EXPECT_TRUE(ch.close());
+    for (auto& t : receivers) t.join();
+    EXPECT_EQ(closed_seen.load(), 3) << "capacity " << capacity;
+  }
+}
+
+TEST(channel, close_wakes_every_blocked_sender_and_they_keep_their_values) {
+  for (int capacity : {0, 1}) {
+    lf::channel<std::string> ch(capacity);
+    if (capacity == 1) {
+      ASSERT_EQ(ch.send(std::string("fill")), chan_status::ok);
+    }
+    std::atomic<int> closed_seen{0};
+    std::vector<std::thread> senders;
+    for (int i = 0; i < 3; ++i) {
+      senders.emplace_back([&, i] {
+        std::string v = "v" + std::to_string(i);
+        if (ch.send(std::move(v)) == chan_status::closed && v == "v" + std::to_string(i)) ++closed_seen;
+      });
+    }
+    let_it_block();
+    EXPECT_TRUE(ch.close());
+    for (auto& t : senders) t.join();
+    EXPECT_EQ(closed_seen.load(), 3) << "capacity " << capacity;
+  }
+}
+
+// --- range-for
+
+TEST(channel, range_for_drains_then_stops_at_close) {
+  lf::channel<int> ch(3);
+  std::thread producer([&] {
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(ch.send(i), chan_status::ok);
+    EXPECT_TRUE(ch.close());
+  });
+  std::vector<int> got;
+  for (int v : ch) got.push_back(v);
+  producer.join();
+  ASSERT_EQ(got.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[i], i);
+}
+
+TEST(channel, range_for_over_move_only_values) {
+  lf::channel<std::unique_ptr<int>> ch(2);
+  ASSERT_EQ(ch.send(std::make_unique<int>(1)), chan_status::ok);
+  ASSERT_EQ(ch.send(std::make_unique<int>(2)), chan_status::ok);
+  EXPECT_TRUE(ch.close());
+  int sum = 0;
+  for (auto p : ch) sum += *p;
+  EXPECT_EQ(sum, 3);
+}
+
+// --- timed and context-aware
+
+TEST(channel, timed_recv_times_out) {
+  for (int capacity : {0, 1}) {
+    lf::channel<int> ch(capacity);
+    const auto start = lf::wait_clock::now();
+    EXPECT_EQ(ch.recv_for(30ms).status(), chan_status::timeout);
+    EXPECT_GE(lf::wait_clock::now() - start, 30ms);
+  }
+}
+
+TEST(channel, timed_send_times_out_and_keeps_the_value) {
+  lf::channel<std::string> u;
+  std::string v = "mine";
+  EXPECT_EQ(u.send_for(std::move(v), 10ms), chan_status::timeout);
+  EXPECT_EQ(v, "mine");
+  lf::channel<std::string> full(1);
+  ASSERT_EQ(full.send(std::string("x")), chan_status::ok);
+  EXPECT_EQ(full.send_until(std::move(v), lf::wait_clock::now() + 10ms), chan_status::timeout);
+  EXPECT_EQ(v, "mine");
+}
+
+TEST(channel, timed_recv_returns_a_value_that_arrives_in_time) {
+  lf::channel<int> ch;
+  std::thread sender([&] { EXPECT_EQ(ch.send(3), chan_status::ok); });
+  auto r = ch.recv_for(10s);
+  sender.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 3);
+}
+
+TEST(channel, recv_with_a_cancelled_context_returns_canceled) {
+  lf::channel<int> ch(1);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  cancel();
+  EXPECT_EQ(ch.recv(ctx).status(), chan_status::canceled);
+  EXPECT_EQ(ch.send(1, ctx), chan_status::ok) << "room in the buffer: the send does not block";
+  EXPECT_EQ(ch.send(2, ctx), chan_status::canceled);
+}
+
+TEST(channel, cancel_wakes_a_blocked_receiver_and_sender) {
+  lf::channel<int> ch;
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  std::atomic<int> canceled{0};
+  std::thread receiver([&, c = ctx] {
+    if (ch.recv(c).status() == chan_status::canceled) ++canceled;
+  });
+  lf::channel<int> full(1);
+  ASSERT_EQ(full.send(0), chan_status::ok);
+  std::thread sender([&, c = ctx] {
+    if (full.send(1, c) == chan_status::canceled) ++canceled;
+  });
+  let_it_block();
+  cancel();
+  receiver.join();
+  sender.join();
+  EXPECT_EQ(canceled.load(), 2);
+}
+
+TEST(channel, a_context_deadline_ends_a_blocked_recv) {
+  lf::channel<int> ch;
+  auto [ctx, cancel] = lf::with_timeout(lf::background(), 20ms);
+  EXPECT_EQ(ch.recv(ctx).status(), chan_status::canceled);
+  EXPECT_EQ(ctx.err(), lf::context_error::deadline_exceeded);
+}
+
+// --- select
+
+TEST(select, default_runs_when_no_case_is_ready) {
+  lf::channel<int> a(1);
+  lf::channel<int> u;
+  int which = -1;
+  const auto r = lf::select(lf::on_recv(a, [&](int) { which = 0; }), lf::on_recv(u, [&](int) { which = 1; }),
+                            lf::otherwise([&] { which = 2; }));
+  EXPECT_EQ(which, 2);
+  EXPECT_EQ(r.index, 2u);
+  EXPECT_EQ(r.status, chan_status::would_block);
+}
+
+TEST(select, picks_only_a_ready_case) {
+  lf::channel<int> a(1), b(1), c(1);
+  ASSERT_EQ(b.send(5), chan_status::ok);
+  for (int i = 0; i < 20; ++i) {
+    int got = -1;
+    const auto r = lf::select(lf::on_recv(a, [&](int) { got = 0; }), lf::on_recv(b, [&](int v) { got = v; }),
+                              lf::on_recv(c, [&](int) { got = 2; }));
+    EXPECT_EQ(r.index, 1u);
+    EXPECT_EQ(got, 5);
+    ASSERT_EQ(b.send(5), chan_status::ok);
+  }
+}
+
+TEST(select, a_send_case_fires_when_there_is_room) {
+  lf::channel<int> full(1), room(1);
+  ASSERT_EQ(full.send(0), chan_status::ok);
+  bool sent = false;
+  const auto r = lf::select(lf::on_send(full, 1, [] {}), lf::on_send(room, 2, [&] { sent = true; }));
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(*room.recv(), 2);
+}
+
+TEST(select, a_closed_channel_makes_its_recv_case_ready_with_nullopt) {
+  lf::channel<int> open, shut;
+  EXPECT_TRUE(shut.close());
+  bool saw_close = false;
+  const auto r = lf::select(lf::on_recv(open, [](int) {}),
+                            lf::on_recv(shut, [&](std::optional<int> v) { saw_close = !v.has_value(); }));
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.status, chan_status::closed);
+  EXPECT_TRUE(saw_close);
+}
+
+TEST(select, a_send_case_on_a_closed_channel_fires_with_closed_and_keeps_the_value) {
+  lf::channel<std::string> shut;
+  EXPECT_TRUE(shut.close());
+  std::string v = "kept";
+  chan_status seen = chan_status::ok;
+  const auto r = lf::select(lf::on_send(shut, std::move(v), [&](chan_status st) { seen = st; }));
+  EXPECT_EQ(r.status, chan_status::closed);
+  EXPECT_EQ(seen, chan_status::closed);
+  EXPECT_EQ(v, "kept");
+}
+
+// Each of two always-ready cases must be chosen about half the time. With p = 1/2 and
+// n = 10000, the count of one case is Binomial(10000, 1/2): mean 5000, sd 50. The bound
+// [3000, 7000] is 40 sd away; Hoeffding gives P(|X - 5000| >= 2000) <= 2 exp(-2 * 2000^2
+// / 10000) = 2 e^-800, so the test cannot flake on a correct select.
+TEST(select, chooses_uniformly_among_ready_cases) {
+  lf::channel<int> a(1), b(1);
+  ASSERT_EQ(a.send(0), chan_status::ok);
+  ASSERT_EQ(b.send(0), chan_status::ok);
+  int counts[2] = {0, 0};
+  constexpr int rounds = 10000;
+  for (int i = 0; i < rounds; ++i) {
+    const auto r = lf::select(lf::on_recv(a, [&](int v) { ASSERT_EQ(a.send(std::move(v)), chan_status::ok); }),
+                              lf::on_recv(b, [&](int v) { ASSERT_EQ(b.send(std::move(v)), chan_status::ok); }));
+    ++counts[r.index];
+  }
+  EXPECT_GE(counts[0], 3000);
+  EXPECT_LE(counts[0], 7000);
+  EXPECT_EQ(counts[0] + counts[1], rounds);
+}
+
+TEST(select, biased_takes_the_first_ready_case) {
+  lf::channel<int> a(1), b(1);
+  ASSERT_EQ(a.send(0), chan_status::ok);
+  ASSERT_EQ(b.send(0), chan_status::ok);
+  for (int i = 0; i < 100; ++i) {
+    const auto r = lf::select_biased(lf::on_recv(a, [&](int v) { ASSERT_EQ(a.send(std::move(v)), chan_status::ok); }),
+                                     lf::on_recv(b, [](int) {}));
+    EXPECT_EQ(r.index, 0u);
+  }
+}
+
+TEST(select, after_fires_when_nothing_else_is_ready) {
+  lf::channel<int> u;
+  bool fired = false;
+  const auto start = lf::wait_clock::now();
+  const auto r = lf::select(lf::on_recv(u, [](int) {}), lf::after(20ms, [&] { fired = true; }));
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.status, chan_status::timeout);
+  EXPECT_GE(lf::wait_clock::now() - start, 20ms);
+}
+
+TEST(select, on_done_fires_when_the_context_is_cancelled) {
+  lf::channel<int> u;
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  std::thread canceller([&, c = cancel] {
+    let_it_block();
+    c();
+  });
+  bool done = false;
+  const auto r = lf::select(lf::on_recv(u, [](int) {}), lf::on_done(ctx, [&] { done = true; }));
+  canceller.join();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.status, chan_status::canceled);
+}
+
+TEST(select, a_blocked_select_receives_from_whichever_channel_a_sender_uses) {
+  lf::channel<int> a, b;
+  std::thread sender([&] { EXPECT_EQ(b.send(11), chan_status::ok); });
+  int got = 0;
+  const auto r = lf::select(lf::on_recv(a, [&](int v) { got = -v; }), lf::on_recv(b, [&](int v) { got = v; }));
+  sender.join();
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(got, 11);
+}
+
+TEST(select, a_blocked_select_sends_to_a_receiver_that_arrives) {
+  lf::channel<int> a, b;
+  std::thread receiver([&] { EXPECT_EQ(*a.recv(), 4); });
+  const auto r = lf::select(lf::on_send(a, 4, [] {}), lf::on_send(b, 5, [] {}));
+  receiver.join();
+  EXPECT_EQ(r.index, 0u);
+  EXPECT_EQ(r.status, chan_status::ok);
+}
+
+TEST(select, two_selects_meet_on_an_unbuffered_channel_and_agree_on_the_hand_off) {
+  // Two selects, each offering a send on one channel and a receive on the other: they
+  // must complete the same hand-off (both on `a` or both on `b`), each exactly once.
+  for (int round = 0; round < 200; ++round) {
+    lf::channel<int> a, b;
+    int got_main = 0, got_other = 0;
+    lf::select_result other_r{};
+    std::thread t([&] {
+      other_r = lf::select(lf::on_send(a, 8, [] {}), lf::on_recv(b, [&](int v) { got_other = v; }));
+    });
+    const auto r = lf::select(lf::on_recv(a, [&](int v) { got_main = v; }), lf::on_send(b, 1, [] {}));
+    t.join();
+    EXPECT_EQ(r.index, other_r.index);
+    if (r.index == 0) {
+      EXPECT_EQ(got_main, 8);
+      EXPECT_EQ(got_other, 0);
+    } else {
+      EXPECT_EQ(got_main, 0);
+      EXPECT_EQ(got_other, 1);
+    }
+  }
+}
+
+TEST(select, otherwise_alone_runs_it) {
+  bool ran = false;
+  const auto r = lf::select(lf::otherwise([&] { ran = true; }));
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(r.index, 0u);
+}
+
+// --- sleeping, not spinning
+
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// A property of parking, not a speed threshold: 200 ms blocked in recv() must cost the
+// receiver almost no CPU (one spin of ~2 µs, a futex sleep, a wake). A receiver that
+// spun or polled would burn most of the 200 ms. 5 ms leaves room for sanitizers.
+TEST(channel, an_idle_blocked_receiver_uses_no_cpu) {
+  for (int capacity : {0, 4}) {
+    lf::channel<int> ch(capacity);
+    std::atomic<double> cpu_ms{-1};
+    std::thread receiver([&] {
+      const double before = thread_cpu_ms();
+      auto r = ch.recv();
+      cpu_ms = thread_cpu_ms() - before;
+      EXPECT_TRUE(r.ok());
+    });
+    std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(ch.send(1), chan_status::ok);
+    receiver.join();
+    EXPECT_LT(cpu_ms.load(), 5.0) << "capacity " << capacity;
+    std::printf("capacity %d: receiver CPU over 200 ms blocked: %.3f ms\n", capacity, cpu_ms.load());
+  }
+}
+
+}  // namespace
