@@ -1,15 +1,17 @@
 // Go's worker-pool example, in lf: three workers take jobs as they come, each job takes
 // a moment and yields a result, and the pool shuts down gracefully once no more jobs
 // come. In Go the jobs and results travel over channels; here submit() hands each job
-// to the pool and its std::future carries the result back (channels arrive with lf's
-// channel issue). The second half waits on fire-and-forget jobs with a wait group.
+// to the pool and its lf::pool_future carries the result back. The second part runs the
+// same jobs fire-and-forget with a wait group, the third as an errgroup, whose wait()
+// also says whether any job failed.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <future>
+#include <exception>
 #include <thread>
 #include <vector>
 
+#include "patterns/errgroup.hpp"
 #include "patterns/wait_group.hpp"
 #include "patterns/worker_pool.hpp"
 
@@ -17,7 +19,7 @@ int main() {
   constexpr int jobs = 5;
   lf::worker_pool pool(3);  // three workers
 
-  std::vector<std::future<int>> results;
+  std::vector<lf::pool_future<int>> results;
   for (int j = 1; j <= jobs; ++j) {
     results.push_back(pool.submit([j] {
       std::printf("job %d started\n", j);
@@ -43,6 +45,13 @@ int main() {
   wg.wait();
   std::printf("detached: %d jobs done\n", done_jobs.load());
 
+  // And as an errgroup on the same pool: wait() returns the first job's exception, if any.
+  lf::errgroup group(pool);
+  std::atomic<int> group_sum{0};
+  for (int j = 1; j <= jobs; ++j) group.go([&, j] { group_sum.fetch_add(j * 2); });
+  const std::exception_ptr error = group.wait();
+  std::printf("errgroup: sum %d, %s\n", group_sum.load(), error ? "a job failed" : "no job failed");
+
   pool.shutdown();  // graceful: nothing queued is lost; the destructor would do the same
-  return sum == jobs * (jobs + 1) && done_jobs.load() == jobs ? 0 : 1;
+  return sum == jobs * (jobs + 1) && done_jobs.load() == jobs && group_sum.load() == sum && !error ? 0 : 1;
 }

@@ -1,24 +1,32 @@
 // lf::worker_pool — a fixed set of worker threads on a work-stealing core.
 //
-// Work stealing as in Blumofe & Leiserson (JACM 1999): each worker owns an
-// lf::chase_lev_deque<task*> (lockfree/chase_lev_deque.hpp) and runs its own tasks last
-// in, first out; an idle worker takes from the injection queue (submissions from
-// outside the pool, patterns/detail/pool_task.hpp: an mpmc_ring with a locked overflow
-// deque behind it), then steals the oldest task of another worker, then parks
-// (patterns/detail/parking_lot.hpp: announce, re-check, wait on an epoch word; no
-// busy-waiting while idle, and no lost wake-up — the model lane checks that protocol
-// from its header). A task submitted from inside a worker goes to that worker's own
-// deque (fork-join): its data is still in that core's cache, and idle workers steal it.
+// Work stealing as in Blumofe & Leiserson (JACM 1999; papers/blumofe-1999-work-stealing.md):
+// each worker owns an lf::chase_lev_deque<task*> (lockfree/chase_lev_deque.hpp) and runs
+// its own tasks last in, first out; an idle worker takes from the injection queue
+// (submissions from outside the pool, patterns/detail/pool_task.hpp: an mpmc_ring with a
+// locked overflow deque behind it), then steals the oldest task of another worker, then
+// looks again for a bounded while (lf::backoff: growing pauses, then yields; a few
+// microseconds) and parks (patterns/detail/parking_lot.hpp: announce, re-check, wait on
+// an epoch word; no busy-waiting past that search, and no lost wake-up — the model lane
+// checks that protocol from its header). The search keeps a submitter that is outpaced
+// by idle workers from paying a futex wake-up per task (measured: the note above). A
+// task submitted from inside a worker goes to that worker's own deque (fork-join): its
+// data is still in that core's cache, and idle workers steal it.
 //
 // The pool is blocking by design (DESIGN §3: a parked worker waits for a submitter;
 // wait_idle and shutdown wait for tasks); the queues under it are lock-free.
 //
 // Semantics.
-//   submit(f, args...)  returns std::future<R>; what f throws reaches the future, and
-//                       the worker lives on.
+//   submit(f, args...)  returns lf::pool_future<R> (below); what f throws reaches the
+//                       future, and the worker lives on.
 //   detach(f)           fire and forget. What f throws goes to the error hook (a
 //                       constructor argument or set_error_hook); without a hook it is
 //                       swallowed. Either way it is counted: detached_errors().
+//   submit(ctx, f, args...)  the same with an lf::context (patterns/context.hpp): if ctx
+//                       is done when a worker reaches the task, f is skipped and the
+//                       future throws lf::task_canceled (ctx's err() and cause()).
+//   try_submit / try_detach  never wait and never run the task in the caller: when the
+//                       queue limit is reached they return an empty optional / false.
 //   wait_idle()         returns when every task accepted so far (and every task those
 //                       submitted) has finished. Called from a worker it would wait for
 //                       itself: it throws std::logic_error instead.
@@ -30,28 +38,55 @@
 //                       std::future_error with std::future_errc::broken_promise; dropped
 //                       detach() tasks are counted in dropped(). Running tasks finish.
 //                       It may escalate a graceful shutdown another thread is waiting in.
-//   After shutdown has begun, submit() and detach() throw lf::pool_closed (an error at
-//   the call, not an error future: the caller learns at once that nothing was queued).
+//   After shutdown has begun, every submission throws lf::pool_closed (an error at the
+//   call, not an error future: the caller learns at once that nothing was queued); so
+//   does a submitter that was waiting for room when it began.
 //   Calling shutdown, shutdown_now or the destructor from a worker of the same pool
 //   throws std::logic_error (it would join itself).
 //   No order is promised between tasks.
 //
-//   parallel_for(pool, first, last, f)  calls f(i) for every i in [first, last), in
-//   chunks (see there), the calling thread taking part; returns when all have run and
-//   rethrows the first exception a chunk threw (the chunks not yet started are skipped).
+// Bounded submission (pool_options). queue_limit caps the tasks accepted and not yet
+// started (in any queue, from outside or from a worker). A submission that finds the
+// limit reached follows on_full:
+//   block        the submitter parks (a slot_gate, parking_lot.hpp: no busy-waiting, no
+//                lost wake-up; a worker frees a slot when it takes a task) until there is
+//                room. A worker of the pool never parks for room — every worker could end
+//                up waiting for room that only workers make — so on a worker `block`
+//                runs the task in the caller instead.
+//   fail         submit() and detach() throw lf::pool_full; nothing is queued.
+//   caller_runs  the task runs at once in the submitting thread (Java's CallerRunsPolicy):
+//                the producer slows to the pool's pace. The future is ready on return.
+// A task run in the caller is not counted in completed() but in ran_by_callers().
 //
-// Introspection (snapshots, exact only when the pool is quiet): workers(), completed()
-// (tasks run, whether they threw or not), stolen() (tasks taken from another worker's
-// deque), queued_approx() (tasks waiting in any queue), dropped(), detached_errors().
+// lf::pool_future<R> (after the class). get() returns the value or rethrows what the task
+// threw; a dropped task throws std::future_error(broken_promise). Why not std::future:
+// a std::future cannot be hooked, so a worker waiting on one can only block, and a pool
+// whose workers all wait on tasks still queued deadlocks (a pool of one worker whose
+// task waits on its own child does at once). lf's future shares a completion word with
+// its task (parking_lot.hpp, `completion`): get()/wait() on a worker of the pool that runs
+// the task *help* — they run other tasks of that pool (their own deque first, so a
+// waited-for child is usually run right there) and park in the pool's parking lot,
+// woken by new work or by the completion, until the result is ready. Anywhere else
+// (another thread, a worker of another pool) they sleep on the word (futex).
+// What helping costs: the waiting task's stack stays under the tasks it runs, so a task
+// that holds a lock while it waits can deadlock with a task it runs meanwhile, and the
+// wait returns only when the task it is running finishes. Timed waits are not offered.
 //
-// Out of scope of this slice (issue 5 plans them): submission with a context (the
-// context type arrives with the channels issue); bounded submission with a rejection
-// policy (block, fail, run in the caller); waiting on a future from inside a worker by
-// helping run tasks — today such a wait blocks the worker (parallel_for does not: its
-// caller runs chunks itself and waits only for chunks already running elsewhere).
+// parallel_for(pool, first, last, f)  calls f(i) for every i in [first, last), in chunks
+// (see there), the calling thread taking part; returns when all have run and rethrows
+// the first exception a chunk threw (the chunks not yet started are skipped).
+//
+// Introspection (snapshots, exact only when the pool is quiet): workers(), running()
+// (tasks executing now, in workers or in callers), completed() (tasks workers ran,
+// whether they threw or not), stolen() (tasks taken from another worker's deque),
+// queued_approx() (tasks waiting in any queue), dropped(), detached_errors(),
+// rejected() (submissions turned away: fail, or try_* finding the limit reached),
+// ran_by_callers(), canceled() (submit(ctx) tasks skipped; also counted in completed()),
+// queue_limit().
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -59,6 +94,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -67,17 +103,61 @@
 #include <vector>
 
 #include "lockfree/chase_lev_deque.hpp"
+#include "patterns/context.hpp"
 #include "patterns/detail/parking_lot.hpp"
 #include "patterns/detail/pool_task.hpp"
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
+#include "sync/thread.hpp"
 
 namespace lf {
 
-// Thrown by submit() and detach() once shutdown has begun.
+// Thrown by every submission once shutdown has begun.
 class pool_closed : public std::runtime_error {
  public:
   pool_closed() : std::runtime_error("lf::worker_pool: the pool is shut down; the task was not accepted") {}
+};
+
+// Thrown by submit() and detach() when the queue limit is reached under overflow_policy::fail.
+class pool_full : public std::runtime_error {
+ public:
+  pool_full() : std::runtime_error("lf::worker_pool: the queue limit is reached; the task was not accepted") {}
+};
+
+// What the future of a submit(ctx, ...) task throws when ctx was done before the task
+// started (the task did not run). error() and cause() are ctx's err() and cause().
+class task_canceled : public std::runtime_error {
+ public:
+  task_canceled(context_error error, std::exception_ptr cause)
+      : std::runtime_error(std::string("lf::worker_pool: the task's context was done before it started (") +
+                           to_string(error) + ")"),
+        error_(error),
+        cause_(std::move(cause)) {}
+  context_error error() const noexcept { return error_; }
+  std::exception_ptr cause() const noexcept { return cause_; }
+
+ private:
+  context_error error_;
+  std::exception_ptr cause_;
+};
+
+// What a submission does when the queue limit is reached (see the header comment).
+enum class overflow_policy { block, fail, caller_runs };
+
+template <class R>
+class pool_future;
+
+// Designated initializers read best: lf::pool_options{.workers = 4, .queue_limit = 64,
+// .on_full = lf::overflow_policy::fail}. (g++ 12 with -Wextra warns about the fields such
+// a list leaves out, -Wmissing-field-initializers; assigning the fields one by one does not.)
+struct pool_options {
+  // Worker threads; 0: one per hardware thread (at least one). Negative throws.
+  std::ptrdiff_t workers = 0;
+  // Most tasks accepted and not yet started; empty: no limit. 0 or past INT_MAX throws.
+  std::optional<std::size_t> queue_limit;
+  overflow_policy on_full = overflow_policy::block;
+  // Receives what a detach() task throws.
+  std::function<void(std::exception_ptr)> on_detached_error;
 };
 
 class worker_pool {
@@ -87,9 +167,28 @@ class worker_pool {
   // n workers; n == 0: one per hardware thread (at least one). n < 0 throws
   // std::invalid_argument. `on_detached_error` receives what a detach() task throws.
   explicit worker_pool(std::ptrdiff_t n = 0, error_hook on_detached_error = {})
-      : hook_(std::move(on_detached_error)), injection_(injection_capacity) {
-    if (n < 0) throw std::invalid_argument("lf::worker_pool: n = " + std::to_string(n) + " workers (must be >= 0)");
-    std::size_t count = static_cast<std::size_t>(n);
+      : worker_pool(
+            pool_options{checked_count(n), std::nullopt, overflow_policy::block, std::move(on_detached_error)}) {}
+
+  // Throws std::invalid_argument naming the field: workers < 0, queue_limit 0 or past
+  // INT_MAX, on_full not one of the policies.
+  explicit worker_pool(pool_options options)
+      : hook_(std::move(options.on_detached_error)), injection_(injection_capacity), on_full_(options.on_full) {
+    if (options.workers < 0) {
+      throw std::invalid_argument("lf::worker_pool: workers = " + std::to_string(options.workers) +
+                                  " (must be >= 0)");
+    }
+    if (options.queue_limit && (*options.queue_limit == 0 || *options.queue_limit > INT_MAX)) {
+      throw std::invalid_argument("lf::worker_pool: queue_limit = " + std::to_string(*options.queue_limit) +
+                                  " (must be in [1, " + std::to_string(INT_MAX) + "], or empty for no limit)");
+    }
+    if (on_full_ != overflow_policy::block && on_full_ != overflow_policy::fail &&
+        on_full_ != overflow_policy::caller_runs) {
+      throw std::invalid_argument("lf::worker_pool: on_full = " + std::to_string(static_cast<int>(on_full_)) +
+                                  " (not an lf::overflow_policy)");
+    }
+    if (options.queue_limit) gate_ = std::make_unique<detail::slot_gate>(static_cast<int>(*options.queue_limit));
+    std::size_t count = static_cast<std::size_t>(options.workers);
     if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
     workers_.reserve(count);
     for (std::size_t i = 0; i < count; ++i) workers_.push_back(std::make_unique<worker>());
@@ -110,25 +209,51 @@ class worker_pool {
   ~worker_pool() { shutdown(); }
 
   template <class F, class... A>
-  [[nodiscard]] auto submit(F&& f, A&&... args) -> std::future<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>> {
-    using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>;
-    std::packaged_task<R()> job([f = std::forward<F>(f), ... args = std::forward<A>(args)]() mutable -> R {
-      return std::invoke(std::move(f), std::move(args)...);
-    });
-    std::future<R> result = job.get_future();
-    enqueue(make_task(std::move(job)));
-    return result;
+  using result_of = std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>;
+
+  // Follows on_full when the queue limit is reached.
+  template <class F, class... A>
+    requires std::is_invocable_v<std::decay_t<F>, std::decay_t<A>...>
+  [[nodiscard]] pool_future<result_of<F, A...>> submit(F&& f, A&&... args) {
+    auto [task, future] = package(no_context{}, std::forward<F>(f), std::forward<A>(args)...);
+    place(std::move(task));
+    return std::move(future);
+  }
+
+  // As submit(f, args...), but a task whose ctx is done when a worker reaches it is
+  // skipped: f does not run and the future throws lf::task_canceled (with ctx's err()
+  // and cause()). A task already running is not interrupted: f may capture ctx and
+  // check ctx.done() itself. The check is made when the task starts, so the future of a
+  // queued task reports the cancellation once a worker reaches it, not at once.
+  template <class F, class... A>
+    requires std::is_invocable_v<std::decay_t<F>, std::decay_t<A>...>
+  [[nodiscard]] pool_future<result_of<F, A...>> submit(const context& ctx, F&& f, A&&... args) {
+    auto [task, future] = package(with_context{ctx, &canceled_}, std::forward<F>(f), std::forward<A>(args)...);
+    place(std::move(task));
+    return std::move(future);
+  }
+
+  // Empty when the queue limit is reached (whatever on_full says); never waits.
+  template <class F, class... A>
+    requires std::is_invocable_v<std::decay_t<F>, std::decay_t<A>...>
+  [[nodiscard]] std::optional<pool_future<result_of<F, A...>>> try_submit(F&& f, A&&... args) {
+    auto [task, future] = package(no_context{}, std::forward<F>(f), std::forward<A>(args)...);
+    if (!try_place(task)) return std::nullopt;
+    return std::optional<pool_future<result_of<F, A...>>>(std::move(future));
   }
 
   template <class F>
+    requires std::is_invocable_v<std::decay_t<F>&>
   void detach(F&& f) {
-    enqueue(make_task([this, f = std::forward<F>(f)]() mutable {
-      try {
-        f();
-      } catch (...) {
-        report_detached_error(std::current_exception());
-      }
-    }));
+    place(detached(std::forward<F>(f)));
+  }
+
+  // False when the queue limit is reached (whatever on_full says); never waits.
+  template <class F>
+    requires std::is_invocable_v<std::decay_t<F>&>
+  [[nodiscard]] bool try_detach(F&& f) {
+    std::unique_ptr<detail::pool_task> task = detached(std::forward<F>(f));
+    return try_place(task);
   }
 
   void set_error_hook(error_hook hook) {
@@ -150,8 +275,18 @@ class worker_pool {
   std::size_t workers() const noexcept { return workers_.size(); }
   std::uint64_t completed() const { return sum(&worker::completed); }
   std::uint64_t stolen() const { return sum(&worker::stolen); }
+  std::uint64_t running() const {
+    return sum(&worker::running) + callers_running_.load(std::memory_order_relaxed);
+  }
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t detached_errors() const { return detached_errors_.load(std::memory_order_relaxed); }
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  std::uint64_t ran_by_callers() const { return ran_by_callers_.load(std::memory_order_relaxed); }
+  std::uint64_t canceled() const { return canceled_.load(std::memory_order_relaxed); }
+  std::optional<std::size_t> queue_limit() const {
+    if (!gate_) return std::nullopt;
+    return static_cast<std::size_t>(gate_->limit());
+  }
   std::size_t queued_approx() const {
     std::size_t n = injection_.size_approx();
     for (const auto& w : workers_) n += w->deque.size_approx();
@@ -162,36 +297,122 @@ class worker_pool {
   bool on_this_pool() const noexcept { return current_pool_ == this; }
 
  private:
+  template <class R>
+  friend class pool_future;
+  friend class errgroup;
+
   // state_: who may submit.
   static constexpr int open = 0;               // everyone
   static constexpr int accepting_inside = 1;   // graceful shutdown: only tasks already running
   static constexpr int dropping = 2;           // shutdown_now: nobody; queued tasks are dropped
   // The injection ring's slots; submissions past them wait in the overflow deque.
   static constexpr std::size_t injection_capacity = 4096;
+  // Looks for work before an idle worker parks: 7 rounds of growing pauses (1..64, about
+  // 3 us in all), then yields.
+  static constexpr int search_rounds = 16;
 
   struct alignas(cache_line) worker {
     lf::chase_lev_deque<detail::pool_task*> deque{256};
     // Written by the owning worker only (load + store, no RMW); read by introspection.
     lf::atomic<std::uint64_t> completed{0};
     lf::atomic<std::uint64_t> stolen{0};
+    lf::atomic<std::uint64_t> running{0};  // more than one while it helps (pool_future)
   };
 
-  template <class Fn>
-  static detail::pool_task* make_task(Fn&& fn) {
-    return new detail::pool_task_of<std::decay_t<Fn>>(std::forward<Fn>(fn));
+  static std::ptrdiff_t checked_count(std::ptrdiff_t n) {
+    if (n < 0) throw std::invalid_argument("lf::worker_pool: n = " + std::to_string(n) + " workers (must be >= 0)");
+    return n;
   }
+
+  template <class Fn>
+  static std::unique_ptr<detail::pool_task> make_task(Fn&& fn) {
+    return std::make_unique<detail::pool_task_of<std::decay_t<Fn>>>(std::forward<Fn>(fn));
+  }
+
+  struct no_context {};
+  struct with_context {
+    context ctx;
+    lf::atomic<std::uint64_t>* canceled;
+  };
+
+  // A submit() task and its future, not yet queued.
+  template <class Ctx, class F, class... A>
+  auto package(Ctx c, F&& f, A&&... args) {
+    using R = result_of<F, A...>;
+    auto state = std::make_shared<detail::future_state<R>>(this, &lot_);
+    pool_future<R> future(state);
+    auto task = make_task([c = std::move(c), p = detail::pool_promise<R>(std::move(state)), f = std::forward<F>(f),
+                           ... args = std::forward<A>(args)]() mutable {
+      if constexpr (std::is_same_v<Ctx, with_context>) {
+        if (c.ctx.done().ready()) {
+          c.canceled->fetch_add(1, std::memory_order_relaxed);
+          p.fail(std::make_exception_ptr(task_canceled(c.ctx.err(), c.ctx.cause())));
+          return;
+        }
+      }
+      p.run([&]() -> R { return std::invoke(std::move(f), std::move(args)...); });
+    });
+    return std::pair<std::unique_ptr<detail::pool_task>, pool_future<R>>(std::move(task), std::move(future));
+  }
+
+  template <class F>
+  std::unique_ptr<detail::pool_task> detached(F&& f) {
+    return make_task([this, f = std::forward<F>(f)]() mutable {
+      try {
+        f();
+      } catch (...) {
+        report_detached_error(std::current_exception());
+      }
+    });
+  }
+
+  // Queues the task, or follows on_full when the limit is reached.
+  void place(std::unique_ptr<detail::pool_task> task) {
+    const bool may_park = on_full_ == overflow_policy::block && !on_this_pool();
+    if (admit(task, may_park)) return;
+    if (on_full_ == overflow_policy::fail) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      throw pool_full();
+    }
+    run_in_caller(std::move(task));  // caller_runs, or block on a worker (see the header)
+  }
+
+  bool try_place(std::unique_ptr<detail::pool_task>& task) {
+    if (admit(task, false)) return true;
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+
+  // Takes a queue slot if the pool is bounded (parking for one if `may_park`), then queues
+  // the task. False, with the task still the caller's, when no slot was free and the
+  // caller may not park. Throws pool_closed when the pool no longer accepts.
+  bool admit(std::unique_ptr<detail::pool_task>& task, bool may_park) {
+    if (gate_ && !gate_->try_acquire()) {
+      if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw pool_closed();
+      if (!may_park) return false;
+      // Parked submitters hold no pending_ count: wait_idle and shutdown do not wait for
+      // them; close() wakes them after it changes the state (gate_->wake_all()).
+      if (!gate_->acquire([this] { return state_.load(std::memory_order_seq_cst) != open; })) throw pool_closed();
+    }
+    enqueue(task.release());
+    return true;
+  }
+
+  static bool accepts(int state, bool inside) { return state == open || (state == accepting_inside && inside); }
 
   // Counts the task as pending, then queues it. pending_ is raised before the state is
   // read, and close() writes the state before it reads pending_ (all seq_cst): either
   // this submission sees the pool closing and withdraws, or close() sees it pending and
   // waits for it. A task already running keeps pending_ above zero, so its children can
-  // be accepted during a graceful drain without racing that wait.
+  // be accepted during a graceful drain without racing that wait. The caller holds a
+  // queue slot if the pool is bounded; withdrawing gives it back.
   void enqueue(detail::pool_task* t) {
     std::unique_ptr<detail::pool_task> owned(t);
     pending_.fetch_add(1, std::memory_order_seq_cst);
     const int state = state_.load(std::memory_order_seq_cst);
     const bool inside = on_this_pool();
-    if (state == dropping || (state == accepting_inside && !inside)) {
+    if (!accepts(state, inside)) {
+      if (gate_) gate_->release();
       finish_one();
       throw pool_closed();
     }
@@ -203,6 +424,14 @@ class worker_pool {
       injection_.push(t);
     }
     lot_.unpark_one();  // after the push: the parking protocol's publication
+  }
+
+  void run_in_caller(std::unique_ptr<detail::pool_task> task) {
+    callers_running_.fetch_add(1, std::memory_order_relaxed);
+    task->run();
+    task.reset();
+    callers_running_.fetch_sub(1, std::memory_order_relaxed);
+    ran_by_callers_.fetch_add(1, std::memory_order_relaxed);
   }
 
   // Any queue, in the order of the header comment; nullptr when all looked empty.
@@ -220,12 +449,39 @@ class worker_pool {
     return nullptr;
   }
 
+  // Runs (or, under shutdown_now, drops) a task taken from a queue.
+  void execute(detail::pool_task* t, worker& me) {
+    t->receive();
+    if (gate_) gate_->release();  // it left its queue: room for one more submission
+    if (state_.load(std::memory_order_relaxed) == dropping) {
+      delete t;  // a submit() task's future now reports broken_promise
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      me.running.store(me.running.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      t->run();
+      delete t;  // before finish_one: wait_idle returning means the captures are gone too
+      me.running.store(me.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      me.completed.store(me.completed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    finish_one();
+  }
+
   void work(std::size_t self) {
     current_pool_ = this;
     current_index_ = self;
     worker& me = *workers_[self];
+    lf::backoff search;
     for (;;) {
       detail::pool_task* t = find_task(self);
+      // Look again a few times before parking (pauses, then yields: lf::backoff). A
+      // worker that is looking is not counted as a sleeper, so a submission meanwhile
+      // costs no futex wake — without this, a submitter outpaced by its workers pays a
+      // system call per task. Bounded: an idle pool still sleeps within microseconds.
+      for (int round = 0; t == nullptr && round < search_rounds; ++round) {
+        search.pause();
+        t = find_task(self);
+      }
+      search.reset();
       if (t == nullptr) {
         bool stop = false;
         lot_.park_until([&] {
@@ -239,18 +495,57 @@ class worker_pool {
           continue;
         }
       }
-      t->receive();
-      if (state_.load(std::memory_order_relaxed) == dropping) {
-        delete t;  // a submit() task's future now reports broken_promise
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        t->run();
-        delete t;  // before finish_one: wait_idle returning means the captures are gone too
-        me.completed.store(me.completed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      }
-      finish_one();
+      execute(t, me);
     }
     current_pool_ = nullptr;
+  }
+
+  // A worker of this pool waiting inside a task (pool_future, errgroup): runs tasks
+  // until ready() returns true, parking in the pool's lot when none is found. ready() is
+  // called until it returns true, then never again (errgroup's may take a slot).
+  // before_park() runs before each park and may call it off (false: the wait is over):
+  // a pool_future registers there as a helper, so that only a wait that really sleeps
+  // makes the completion wake the lot. Whoever makes ready() true must, after publishing
+  // that, wake this lot (unpark_all) when a helper may be parked: completion::complete
+  // does for a registered helper; errgroup does for a slot waiter.
+  // The wait runs inside a task, so pending_ > 0 and stop_ cannot be raised meanwhile.
+  template <class Ready, class BeforePark>
+  void help_until(Ready&& ready, BeforePark&& before_park) {
+    const std::size_t self = current_index_;
+    worker& me = *workers_[self];
+    for (;;) {
+      if (ready()) return;
+      detail::pool_task* t = find_task(self);
+      if (t == nullptr) {
+        if (!before_park()) return;
+        bool over = false;
+        lot_.park_until([&] {
+          t = find_task(self);
+          if (t != nullptr) return true;
+          over = ready();
+          return over;
+        });
+        if (over) return;
+        if (t == nullptr) continue;
+      }
+      execute(t, me);
+    }
+  }
+
+  // Waits for `done`: helping if the caller is a worker of `pool`, else on the word.
+  static void wait_for(worker_pool* pool, detail::completion& done) {
+    if (done.is_done()) return;
+    if (pool != nullptr && pool->on_this_pool()) {
+      bool registered = false;
+      pool->help_until([&] { return done.is_done(); },
+                       [&] {
+                         if (registered) return true;
+                         registered = true;
+                         return done.register_helper();  // false: done meanwhile
+                       });
+    } else {
+      done.wait_blocking();
+    }
   }
 
   void finish_one() {
@@ -274,9 +569,11 @@ class worker_pool {
     int state = state_.load(std::memory_order_seq_cst);
     while (state < mode && !state_.compare_exchange_weak(state, mode, std::memory_order_seq_cst)) {
     }
+    if (gate_) gate_->wake_all();  // submitters parked for room see the state and give up
     if (mode == dropping) {
       lot_.unpark_all();  // parked workers help drop what other workers still hold
       while (detail::pool_task* t = injection_.try_pop()) {
+        if (gate_) gate_->release();
         delete t;
         dropped_.fetch_add(1, std::memory_order_relaxed);
         finish_one();
@@ -307,6 +604,9 @@ class worker_pool {
   error_hook hook_;
   detail::injection_queue injection_;
   detail::parking_lot lot_;
+  // Present when the pool is bounded: slots for tasks accepted and not yet started.
+  std::unique_ptr<detail::slot_gate> gate_;
+  const overflow_policy on_full_;
   // Tasks accepted and not yet finished or dropped. An int because it is the word
   // wait_idle parks on (the seam's wait takes int); 2^31 queued tasks would need far
   // more memory than their records.
@@ -315,8 +615,75 @@ class worker_pool {
   lf::atomic<bool> stop_{false};
   lf::atomic<std::uint64_t> dropped_{0};
   lf::atomic<std::uint64_t> detached_errors_{0};
+  lf::atomic<std::uint64_t> rejected_{0};
+  lf::atomic<std::uint64_t> ran_by_callers_{0};
+  lf::atomic<std::uint64_t> callers_running_{0};
+  lf::atomic<std::uint64_t> canceled_{0};
   std::mutex close_mutex_;
   bool joined_ = false;
+};
+
+// The result of a submit() task (see the header comment). Move-only, like std::future;
+// get() may be called once. An empty future (default-constructed, moved from, or after
+// get) throws std::future_error(no_state) from wait() and get().
+//
+// After get() the future keeps its reference to the shared state until it is destroyed
+// or assigned: a thrown exception object is then freed by whichever of the task's
+// worker and this future lets go last, through the state's reference count, which
+// ThreadSanitizer sees. (The exception object's own count lives in the uninstrumented
+// libstdc++, so freeing it from the worker right after the caller's catch would read
+// as a race to TSan.)
+template <class R>
+class pool_future {
+ public:
+  pool_future() noexcept = default;
+  pool_future(pool_future&& o) noexcept : s_(std::move(o.s_)), retrieved_(std::exchange(o.retrieved_, false)) {}
+  pool_future& operator=(pool_future&& o) noexcept {
+    s_ = std::move(o.s_);
+    retrieved_ = std::exchange(o.retrieved_, false);
+    return *this;
+  }
+  pool_future(const pool_future&) = delete;
+  pool_future& operator=(const pool_future&) = delete;
+
+  bool valid() const noexcept { return s_ != nullptr && !retrieved_; }
+
+  // True once the result (value or exception) is there; never waits.
+  bool is_ready() const {
+    require_state();
+    return s_->done.is_done();
+  }
+
+  // Returns once the result is there, helping on a worker of the task's pool.
+  void wait() const {
+    require_state();
+    worker_pool::wait_for(s_->pool, s_->done);
+  }
+
+  // Waits, then returns the value or rethrows what the task threw.
+  R get() {
+    wait();
+    retrieved_ = true;
+    if (s_->error) std::rethrow_exception(s_->error);
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else if constexpr (std::is_reference_v<R>) {
+      return static_cast<R>(**s_->value);
+    } else {
+      return std::move(*s_->value);
+    }
+  }
+
+ private:
+  friend class worker_pool;
+  explicit pool_future(std::shared_ptr<detail::future_state<R>> s) noexcept : s_(std::move(s)) {}
+
+  void require_state() const {
+    if (!valid()) throw std::future_error(std::future_errc::no_state);
+  }
+
+  std::shared_ptr<detail::future_state<R>> s_;
+  bool retrieved_ = false;
 };
 
 // Calls f(i) for each i in [first, last) on the pool, the calling thread taking part.
@@ -327,7 +694,7 @@ class worker_pool {
 // each, and the caller, claim chunks until none are left, so the caller never waits on
 // a task that has not started: called from a worker, it cannot deadlock. Rethrows the
 // first exception a chunk threw; later chunks are then skipped. Throws lf::pool_closed
-// if the pool accepted no helper (nothing has run then).
+// if the pool is shut down before the first helper is offered (nothing has run then).
 template <class Index, class F>
   requires std::is_integral_v<Index>
 void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
@@ -375,10 +742,12 @@ void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
     }
   };
 
+  // try_detach: a helper is an offer, never worth waiting for room or running in the
+  // caller (the caller runs chunks anyway); under a queue limit fewer helpers may start.
   const std::size_t helpers = std::min<std::uint64_t>(pool.workers(), chunks - 1);
   for (std::size_t h = 0; h < helpers; ++h) {
     try {
-      pool.detach([s, run_chunks] { run_chunks(*s); });
+      if (!pool.try_detach([s, run_chunks] { run_chunks(*s); })) break;
     } catch (const pool_closed&) {
       if (h == 0) throw;
       break;  // shutdown raced us: the caller runs what the missing helpers would have

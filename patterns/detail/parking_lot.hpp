@@ -1,5 +1,15 @@
-// lf::detail::parking_lot — where idle workers of lf::worker_pool sleep, and how a
-// submitter wakes one without ever losing the wake-up.
+// lf::detail::parking_lot — where the threads of lf::worker_pool sleep, and how they are
+// woken without ever losing a wake-up. Three sleepers, one protocol:
+//   parking_lot  idle workers, woken by a submitter that published a task;
+//   slot_gate    submitters waiting for room under a queue limit, woken by a worker that
+//                took a task out of a queue (and by errgroup's goroutine limit);
+//   completion   one waiter for one result (lf::pool_future, errgroup::wait): blocked on
+//                the word itself off the pool, or parked in the pool's lot while it helps
+//                run tasks on a worker.
+// slot_gate and completion's helper add no new sleeping protocol: they park in a
+// parking_lot, so the argument below covers them once their "work" is named (a freed
+// slot; the done bit). completion's blocked waiter sleeps on its word itself, where the
+// futex compares the word atomically with going to sleep (as lf::wait_group does).
 //
 // The protocol is the event count of folly's EventCount and of Vyukov's eventcount
 // (announce, re-check, then wait on an epoch word), split over two int words because
@@ -106,6 +116,134 @@ class parking_lot {
 
   lf::atomic<int> epoch_{0};
   lf::atomic<int> sleepers_{0};
+};
+
+// A counter of taken slots with a limit: try_acquire takes one if fewer than `limit` are
+// taken; acquire parks until one is free or stop() says to give up; release frees one and
+// wakes one parked acquirer. The freed slot is the parking protocol's "work" (W): release
+// decrements, then unpark_one's [P2] orders that before it reads the sleeper count, and a
+// parked acquirer's re-check (a CAS, after [P1]) reads the decrement or a later value. A
+// woken acquirer may find the slot taken by one that never slept; it parks again, and the
+// slot it lost is not free, so nothing is lost (the model case
+// submitters_wait_for_room_while_a_worker_frees_slots runs two acquirers for one slot).
+// The limit may change (set_limit) while no slot is taken.
+//
+// Progress: try_acquire and release lock-free; acquire blocking. Any number of threads.
+class slot_gate {
+ public:
+  explicit slot_gate(int limit) : limit_(limit) {}
+  slot_gate(const slot_gate&) = delete;
+  slot_gate& operator=(const slot_gate&) = delete;
+
+  bool try_acquire() {
+    // relaxed: a slot is a count, it guards no data; the CAS reads the latest count.
+    const int limit = limit_.load(std::memory_order_relaxed);
+    int used = used_.load(std::memory_order_relaxed);
+    while (used < limit) {
+      if (used_.compare_exchange_weak(used, used + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Takes a slot, parking while none is free. Returns false, holding no slot, once stop()
+  // returns true; whoever makes stop() true must call wake_all() after that store.
+  template <class Stop>
+  bool acquire(Stop&& stop) {
+    for (;;) {
+      if (try_acquire()) return true;
+      if (stop()) return false;
+      bool got = false;
+      bool stopped = false;
+      lot_.park_until([&] {
+        got = try_acquire();
+        stopped = !got && stop();
+        return got || stopped;
+      });
+      if (got) return true;
+      if (stopped) return false;
+    }
+  }
+
+  void release() {
+    used_.fetch_sub(1, std::memory_order_relaxed);  // (W) relaxed: unpark_one's [P2] publishes it
+    lot_.unpark_one();
+  }
+
+  // Wakes every parked acquirer, so that each re-reads its stop() condition.
+  void wake_all() { lot_.unpark_all(); }
+
+  int limit() const { return limit_.load(std::memory_order_relaxed); }
+  // relaxed: the new limit is published by whatever starts the next acquirer.
+  void set_limit(int limit) { limit_.store(limit, std::memory_order_relaxed); }
+  int used_approx() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  lf::atomic<int> limit_;
+  lf::atomic<int> used_{0};
+  parking_lot lot_;
+};
+
+// Done-ness of one result, with its one waiter. The word holds three bits:
+//   done      set once by complete(), after the result is written;
+//   blocked   a waiter sleeps on the word itself (futex: wait_blocking);
+//   helping   a waiter is a worker of the pool that produces the result, parked in that
+//             pool's parking_lot between the tasks it runs meanwhile (register_helper).
+// complete() sets done with one RMW and wakes what the bits it replaced name. A waiter
+// sets its bit with an RMW on the same word, so the two are ordered: either complete()
+// sees the bit and wakes, or the waiter's RMW sees done and does not sleep. A helper then
+// sleeps by the parking_lot protocol with done as the work (W): complete()'s RMW comes
+// before unpark_all's [P2], the helper's is_done() re-check after [P1]. (A helper parks in
+// the pool's lot, not on this word, because new tasks must wake it too.)
+//
+// Lifetime: complete() touches the word after a waiter may have seen done, so the word
+// must outlive that call (lf::pool_future's state is shared by both sides; errgroup's
+// goroutines share its state), and `helper_lot` must outlive it too (the completing task
+// runs on that pool, which cannot be destroyed while a task is pending).
+class completion {
+ public:
+  completion() = default;
+  explicit completion(bool done) : word_(done ? done_bit : 0) {}
+  completion(const completion&) = delete;
+  completion& operator=(const completion&) = delete;
+
+  // (C2) acquire: the result written before complete(); pairs with (C1).
+  bool is_done() const { return (word_.load(std::memory_order_acquire) & done_bit) != 0; }
+
+  // Sets done (the result must be written first) and wakes the waiter, if any.
+  void complete(parking_lot* helper_lot) {
+    const int old = word_.fetch_or(done_bit, std::memory_order_acq_rel);  // (C1) release: the result; pairs with (C2)
+    if ((old & blocked_bit) != 0) word_.notify_all();
+    if ((old & helping_bit) != 0 && helper_lot != nullptr) helper_lot->unpark_all();
+  }
+
+  // Sleeps on the word until done. For a thread that cannot help.
+  void wait_blocking() const {
+    int w = word_.load(std::memory_order_acquire);  // (C2)
+    if ((w & done_bit) != 0) return;
+    w = word_.fetch_or(blocked_bit, std::memory_order_acquire) | blocked_bit;  // (C2)
+    while ((w & done_bit) == 0) {
+      word_.wait(w, std::memory_order_acquire);  // (C2)
+      w = word_.load(std::memory_order_acquire);  // (C2)
+    }
+  }
+
+  // A helper announces itself before it first parks; false when done already (then the
+  // result is readable: (C2)). complete() then wakes the helper's lot.
+  bool register_helper() {
+    return (word_.fetch_or(helping_bit, std::memory_order_acquire) & done_bit) == 0;  // (C2)
+  }
+
+  // Not done again, no waiter (errgroup reuses its completion between waits). Only while
+  // nobody waits or completes: relaxed, whatever starts the next completer publishes it.
+  void reset() { word_.store(0, std::memory_order_relaxed); }
+
+ private:
+  static constexpr int done_bit = 1;
+  static constexpr int blocked_bit = 2;
+  static constexpr int helping_bit = 4;
+  mutable lf::atomic<int> word_{0};
 };
 
 }  // namespace lf::detail

@@ -1,15 +1,24 @@
-// lf::worker_pool's task record and its injection queue (private machinery of
-// patterns/worker_pool.hpp).
+// lf::worker_pool's task record, the state a submit() task shares with its
+// lf::pool_future, and the injection queue (private machinery of patterns/worker_pool.hpp).
 #pragma once
 
 #include <cstddef>
 #include <deque>
+#include <exception>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "lockfree/mpmc_ring.hpp"
+#include "patterns/detail/parking_lot.hpp"
 #include "sync/atomic.hpp"
+
+namespace lf {
+class worker_pool;
+}
 
 namespace lf::detail {
 
@@ -42,13 +51,79 @@ struct pool_task_of final : pool_task {
   Fn fn;
 };
 
+// What a submit() task and its lf::pool_future share: the result (a value or an
+// exception) and the completion word both sides meet on (parking_lot.hpp). Shared
+// ownership, because complete() touches the word after the waiter may already have seen
+// it done and left. The result is written once, before complete() (C1), and read only
+// after is_done() (C2): plain members, ordered by that pair.
+template <class R>
+struct future_state {
+  // void: an empty marker; R&: the address; otherwise R itself.
+  using stored = std::conditional_t<std::is_void_v<R>, bool,
+                                    std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>>;
+
+  future_state(worker_pool* p, parking_lot* lot) : pool(p), helper_lot(lot) {}
+
+  completion done;
+  worker_pool* const pool;        // whose workers help while they wait (may be null)
+  parking_lot* const helper_lot;  // where those helpers park: the pool's lot
+  std::optional<stored> value;
+  std::exception_ptr error;
+};
+
+// The producing side: runs the work once and completes the state. Destroyed without
+// having run (a task dropped by shutdown_now, or never queued), it completes the state
+// with std::future_error(broken_promise), as std::promise does.
+template <class R>
+class pool_promise {
+ public:
+  explicit pool_promise(std::shared_ptr<future_state<R>> s) noexcept : s_(std::move(s)) {}
+  pool_promise(pool_promise&&) noexcept = default;
+  pool_promise& operator=(pool_promise&&) = delete;
+  ~pool_promise() {
+    if (s_) fail(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
+  }
+
+  template <class Work>
+  void run(Work&& work) noexcept {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        std::forward<Work>(work)();
+        s_->value.emplace(true);
+      } else if constexpr (std::is_reference_v<R>) {
+        s_->value.emplace(&std::forward<Work>(work)());
+      } else {
+        s_->value.emplace(std::forward<Work>(work)());
+      }
+    } catch (...) {
+      s_->error = std::current_exception();
+    }
+    finish();
+  }
+
+  // Completes the state with `e` instead of running (a canceled task).
+  void fail(std::exception_ptr e) noexcept {
+    s_->error = std::move(e);
+    finish();
+  }
+
+ private:
+  void finish() noexcept {
+    std::shared_ptr<future_state<R>> s = std::move(s_);
+    s->done.complete(s->helper_lot);
+  }
+
+  std::shared_ptr<future_state<R>> s_;
+};
+
 // Where submissions from outside the pool go: a bounded lock-free ring for the common
 // case, and a mutex-protected deque behind it for overflow. Why both: the ring keeps a
 // submission off any lock while the workers keep up, and the overflow keeps submit()
-// from ever failing or blocking on a full ring (bounded submission with a rejection
-// policy is a later, explicit option). Workers look at the overflow only when its
-// counter says it holds something, so the lock is touched only while it does. No order
-// is promised between tasks: overflow tasks may run after later ring tasks.
+// from ever failing or blocking on a full ring (a limit on queued tasks is the pool's
+// explicit option, pool_options::queue_limit, counted apart from the ring's slots).
+// Workers look at the overflow only when its counter says it holds something, so the
+// lock is touched only while it does. No order is promised between tasks: overflow
+// tasks may run after later ring tasks.
 class injection_queue {
  public:
   explicit injection_queue(std::size_t ring_capacity) : ring_(ring_capacity) {}

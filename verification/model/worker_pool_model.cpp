@@ -1,20 +1,30 @@
-// Model lane for lf::worker_pool's park/wake protocol (patterns/detail/parking_lot.hpp),
-// checked from that very header. The pool as a whole (std::thread, std::future, the
-// allocator) cannot run under Relacy; what can lose a task is the moment a submitter
-// publishes work while the last worker goes to sleep, and that is what these cases run.
+// Model lane for lf::worker_pool's sleeping places (patterns/detail/parking_lot.hpp),
+// checked from that very header. The pool as a whole (std::thread, the allocator, the
+// futures' shared_ptr) cannot run under Relacy; what can lose a task, a submitter or a
+// waiter is a moment when one thread publishes something while another goes to sleep,
+// and that is what these cases run:
+//   parking_lot  a submitter publishes work while the last worker parks (and variants);
+//   slot_gate    a submitter parks for room under the queue limit while a worker frees a
+//                slot (pool_options::queue_limit with overflow_policy::block), and
+//                shutdown wakes a submitter parked for room;
+//   completion   a waiter for a pool_future's result, parked as a helper in the pool's
+//                lot or blocked on the word, while the task completes it.
 // Work is an lf::atomic flag or counter standing for the pool's queues; the worker's
-// ready() re-check is the pool's find_task.
+// ready() re-check is the pool's find_task. A result is an lf::cell, so a completion
+// that does not publish it is a DATA RACE.
 //
-// Search. The two-thread case: context bound 2, exhaustive within the bound (634
-// schedules, instant). A lost wake-up needs one preemption (the sleeper switched out
-// between its announcement and its wait, or the waker between its publication and its
-// load of the sleeper count), so K=2 covers it with a spare; every mutant in
-// verification/mutants/worker_pool.cmake is killed there with a DEADLOCK verdict. The
-// three-thread cases: random search, 10^6 schedules (a few seconds): their workers loop
-// after every (possibly spurious) wake-up, and the bounded and full schedulers do not
-// terminate on them (measured: K=1 ran past a minute).
+// Search. The two-thread cases: context bound 2, exhaustive within the bound (hundreds
+// to a few thousand schedules, instant). A lost wake-up needs one preemption (the
+// sleeper switched out between its announcement and its wait, or the waker between its
+// publication and its load of the sleeper count), so K=2 covers it with a spare; every
+// mutant in verification/mutants/worker_pool.cmake is killed there, with a DEADLOCK
+// verdict (a lost wake-up) or DATA RACE (an unpublished result). The three-thread
+// cases: random search, 10^6 schedules (a few seconds): their sleepers loop after every
+// (possibly spurious) wake-up, and the bounded and full schedulers do not terminate on
+// them (measured: K=1 ran past a minute).
 #include "patterns/detail/parking_lot.hpp"
 #include "sync/atomic.hpp"
+#include "sync/cell.hpp"
 #include "verification/model/model_driver.hpp"
 
 namespace {
@@ -101,6 +111,106 @@ struct unpark_all_wakes_every_sleeper : rl::test_suite<unpark_all_wakes_every_sl
   }
 };
 
+// Queue limit 1, the one slot taken (a queued task). Thread 0 is the worker taking that
+// task out of the queue (release); thread 1 is a submitter under overflow_policy::block.
+// The submitter must get the slot: a lost wake-up is a DEADLOCK.
+struct submitter_waits_for_room_while_a_worker_frees_a_slot
+    : rl::test_suite<submitter_waits_for_room_while_a_worker_frees_a_slot, 2> {
+  lf::detail::slot_gate gate{1};
+
+  void before() { RL_ASSERT(gate.try_acquire()); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      gate.release();
+      return;
+    }
+    RL_ASSERT(gate.acquire([] { return false; }));
+    RL_ASSERT(gate.used_approx() == 1);
+  }
+};
+
+// Limit 2, both slots taken; the worker frees both; two submitters park for them. Each
+// must get one: a wake-up lost, or two meant for one sleeper, strands the other.
+struct submitters_wait_for_room_while_a_worker_frees_slots
+    : rl::test_suite<submitters_wait_for_room_while_a_worker_frees_slots, 3> {
+  lf::detail::slot_gate gate{2};
+
+  void before() {
+    RL_ASSERT(gate.try_acquire());
+    RL_ASSERT(gate.try_acquire());
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      gate.release();
+      gate.release();
+      return;
+    }
+    RL_ASSERT(gate.acquire([] { return false; }));
+  }
+
+  void after() { RL_ASSERT(gate.used_approx() == 2); }
+};
+
+// Limit 1, the slot taken and never freed; thread 0 is shutdown (the stop condition, then
+// wake_all); thread 1 a submitter parked for room. It must give up: a DEADLOCK otherwise.
+struct shutdown_wakes_a_submitter_waiting_for_room
+    : rl::test_suite<shutdown_wakes_a_submitter_waiting_for_room, 2> {
+  lf::detail::slot_gate gate{1};
+  lf::atomic<int> closed{0};
+
+  void before() { RL_ASSERT(gate.try_acquire()); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      closed.store(1, std::memory_order_seq_cst);  // the pool's state_ store
+      gate.wake_all();
+      return;
+    }
+    RL_ASSERT(!gate.acquire([&] { return closed.load(std::memory_order_seq_cst) != 0; }));
+  }
+};
+
+// Thread 0 is the task: it writes its result and completes. Thread 1 is a worker waiting
+// on the future inside the pool (worker_pool::wait_for + help_until, with no other task
+// to run): it registers as a helper, then parks in the pool's lot until done. It must
+// wake (DEADLOCK otherwise) and then read the result (DATA RACE if it is not published).
+struct helper_parks_while_the_result_completes : rl::test_suite<helper_parks_while_the_result_completes, 2> {
+  lf::detail::parking_lot lot;
+  lf::detail::completion done;
+  lf::cell<int> result;
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      *result.write() = 42;
+      done.complete(&lot);
+      return;
+    }
+    if (done.register_helper()) {
+      while (!done.is_done()) lot.park_until([&] { return done.is_done(); });
+    }
+    RL_ASSERT(*result.read() == 42);
+  }
+};
+
+// The same with a waiter off the pool: it sleeps on the completion word itself.
+struct blocked_waiter_sleeps_while_the_result_completes
+    : rl::test_suite<blocked_waiter_sleeps_while_the_result_completes, 2> {
+  lf::detail::completion done;
+  lf::cell<int> result;
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      *result.write() = 42;
+      done.complete(nullptr);
+      return;
+    }
+    done.wait_blocking();
+    RL_ASSERT(*result.read() == 42);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,5 +222,15 @@ int main(int argc, char** argv) {
           {"submit_while_last_worker_parks", search::bounded(2), simulate<submit_while_last_worker_parks>},
           {"two_sleepers_two_tasks", search::random(1000000), simulate<two_sleepers_two_tasks>},
           {"unpark_all_wakes_every_sleeper", search::random(1000000), simulate<unpark_all_wakes_every_sleeper>},
+          {"submitter_waits_for_room_while_a_worker_frees_a_slot", search::bounded(2),
+           simulate<submitter_waits_for_room_while_a_worker_frees_a_slot>},
+          {"submitters_wait_for_room_while_a_worker_frees_slots", search::random(1000000),
+           simulate<submitters_wait_for_room_while_a_worker_frees_slots>},
+          {"shutdown_wakes_a_submitter_waiting_for_room", search::bounded(2),
+           simulate<shutdown_wakes_a_submitter_waiting_for_room>},
+          {"helper_parks_while_the_result_completes", search::bounded(2),
+           simulate<helper_parks_while_the_result_completes>},
+          {"blocked_waiter_sleeps_while_the_result_completes", search::bounded(2),
+           simulate<blocked_waiter_sleeps_while_the_result_completes>},
       });
 }

@@ -10,6 +10,14 @@
 //   throwing tasks   every other task throws: each exception reaches its future, every
 //                    task is counted, the workers survive.
 //   idle = no CPU    a parked pool burns (almost) no CPU time (see that test).
+//   bounded, block   a queue limit of 8 under two submitters that park for room: every
+//                    task runs exactly once, none in a caller, none rejected.
+//   bounded, caller  the same under caller_runs: every task runs exactly once, in a
+//                    worker or in its submitter (completed + ran_by_callers = tasks).
+//   bounded shutdown shutdown (graceful and immediate) racing submitters parked for room:
+//                    every accepted task ran or was reported dropped.
+//   helping fib      fib(20) where each call waits on its child's lf::pool_future inside
+//                    a worker: the waits help, and the result is right.
 // Two workers plus two submitters are four threads on the 2-core CI machine: the
 // oversubscription is on purpose. No sleeps synchronize anything.
 #include <gtest/gtest.h>
@@ -60,9 +68,9 @@ TEST(worker_pool_stress, tiny_tasks_from_two_submitters_each_run_exactly_once) {
               static_cast<unsigned long long>(pool.stolen()));
 }
 
-// fib(n) forking fib(n - 1) as a task and computing fib(n - 2) itself. The parent
-// cannot wait on the child's future inside a worker (that blocks the worker; helping is
-// out of scope), so children report through a shared counter: the sum of the leaves.
+// fib(n) forking fib(n - 1) as a task and computing fib(n - 2) itself, fire and forget:
+// children report through a shared counter, the sum of the leaves. (The version that
+// waits on each child's future is fork_join_fib_waiting_on_futures below.)
 void fib(lf::worker_pool& pool, int n, std::atomic<std::uint64_t>& leaves) {
   while (n >= 2) {
     pool.detach([&pool, n, &leaves] { fib(pool, n - 1, leaves); });
@@ -87,9 +95,11 @@ TEST(worker_pool_stress, fork_join_fib_is_right_and_workers_steal) {
               static_cast<unsigned long long>(pool.stolen()));
 }
 
-void shutdown_racing_submissions(bool immediate) {
+void shutdown_racing_submissions(bool immediate,
+                                 const lf::pool_options& options = {2, std::nullopt, lf::overflow_policy::block,
+                                                                    nullptr}) {
   const std::uint64_t per_submitter = tasks / 10;
-  lf::worker_pool pool(2);
+  lf::worker_pool pool(options);
   std::atomic<std::uint64_t> ran{0};
   std::atomic<bool> go{false};
   struct result {
@@ -99,7 +109,7 @@ void shutdown_racing_submissions(bool immediate) {
   std::vector<std::thread> submitters;
   for (int s = 0; s < 2; ++s) {
     submitters.emplace_back([&, s] {
-      std::vector<std::future<void>> futures;
+      std::vector<lf::pool_future<void>> futures;
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (std::uint64_t i = 0; i < per_submitter; ++i) {
         try {
@@ -155,7 +165,7 @@ TEST(worker_pool_stress, shutdown_now_racing_submissions_runs_or_reports_every_a
 TEST(worker_pool_stress, throwing_tasks_deliver_every_exception) {
   const std::uint64_t n = tasks / 10;
   lf::worker_pool pool(2);
-  std::vector<std::future<std::uint64_t>> futures;
+  std::vector<lf::pool_future<std::uint64_t>> futures;
   futures.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
     futures.push_back(pool.submit([i]() -> std::uint64_t {
@@ -197,6 +207,76 @@ TEST(worker_pool_stress, an_idle_pool_uses_almost_no_cpu) {
   const double used = process_cpu_ms() - before;
   std::printf("CPU time over 200 ms idle: %.3f ms\n", used);
   EXPECT_LT(used, 20.0);
+}
+
+lf::pool_options bounded(std::size_t limit, lf::overflow_policy on_full) {
+  lf::pool_options o;
+  o.workers = 2;
+  o.queue_limit = limit;
+  o.on_full = on_full;
+  return o;
+}
+
+// Two submitters, `tasks` in all, each task counting its own runs.
+void bounded_exactly_once(lf::overflow_policy on_full) {
+  const std::uint64_t n = tasks / 2;
+  lf::worker_pool pool(bounded(8, on_full));
+  std::unique_ptr<std::atomic<std::uint8_t>[]> runs(new std::atomic<std::uint8_t>[n]());
+  std::vector<std::thread> submitters;
+  for (std::uint64_t s = 0; s < 2; ++s) {
+    submitters.emplace_back([&, s] {
+      for (std::uint64_t i = s; i < n; i += 2) {
+        pool.detach([&runs, i] { runs[i].fetch_add(1, std::memory_order_relaxed); });
+      }
+    });
+  }
+  for (auto& t : submitters) t.join();
+  pool.wait_idle();
+  std::uint64_t missing = 0, twice = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const unsigned r = runs[i].load(std::memory_order_relaxed);
+    missing += r == 0;
+    twice += r > 1;
+  }
+  EXPECT_EQ(missing, 0u);
+  EXPECT_EQ(twice, 0u);
+  EXPECT_EQ(pool.completed() + pool.ran_by_callers(), n);
+  EXPECT_EQ(pool.rejected(), 0u);
+  EXPECT_EQ(pool.queued_approx(), 0u);
+  std::printf("completed %llu, ran by callers %llu\n", static_cast<unsigned long long>(pool.completed()),
+              static_cast<unsigned long long>(pool.ran_by_callers()));
+}
+
+TEST(worker_pool_stress, bounded_block_policy_runs_every_task_exactly_once) {
+  bounded_exactly_once(lf::overflow_policy::block);
+}
+
+TEST(worker_pool_stress, bounded_caller_runs_policy_runs_every_task_exactly_once) {
+  bounded_exactly_once(lf::overflow_policy::caller_runs);
+}
+
+TEST(worker_pool_stress, graceful_shutdown_racing_submitters_parked_for_room) {
+  shutdown_racing_submissions(false, bounded(8, lf::overflow_policy::block));
+}
+
+TEST(worker_pool_stress, shutdown_now_racing_submitters_parked_for_room) {
+  shutdown_racing_submissions(true, bounded(8, lf::overflow_policy::block));
+}
+
+// Each call submits fib(n - 1) and waits on its future inside the worker.
+std::uint64_t fib_waiting(lf::worker_pool& pool, int n) {
+  if (n < 2) return static_cast<std::uint64_t>(n);
+  lf::pool_future<std::uint64_t> left = pool.submit([&pool, n] { return fib_waiting(pool, n - 1); });
+  const std::uint64_t right = fib_waiting(pool, n - 2);
+  return left.get() + right;
+}
+
+TEST(worker_pool_stress, fork_join_fib_waiting_on_futures_helps_and_is_right) {
+  lf::worker_pool pool(2);
+  EXPECT_EQ(pool.submit([&] { return fib_waiting(pool, 20); }).get(), 6765u);
+  pool.wait_idle();
+  std::printf("completed %llu, stolen %llu\n", static_cast<unsigned long long>(pool.completed()),
+              static_cast<unsigned long long>(pool.stolen()));
 }
 
 }  // namespace

@@ -1,11 +1,16 @@
 // Unit lane: lf::worker_pool's API — results and exceptions through futures, detach and
-// its error hook, bad worker counts, wait_idle, graceful and immediate shutdown (dropped
-// futures report broken_promise), submission after shutdown, nested submission from a
-// worker, parallel_for, and the introspection counters. No sleeps: every test waits on
-// a future, wait_idle, or a shutdown.
+// its error hook, bad worker counts and options, wait_idle, graceful and immediate
+// shutdown (dropped futures report broken_promise), submission after shutdown, nested
+// submission from a worker, bounded submission under each policy (block, fail,
+// caller_runs, try_*), lf::pool_future (helping waits on a worker, blocking waits
+// elsewhere, empty futures, reference results), submission with an lf::context (a task
+// whose context is done before it starts is skipped: lf::task_canceled), parallel_for,
+// and the introspection counters (running among them). No sleeps: every test waits on a future, a promise,
+// wait_idle, or a shutdown.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <climits>
 #include <future>
 #include <memory>
 #include <numeric>
@@ -14,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "patterns/context.hpp"
 #include "patterns/wait_group.hpp"
 #include "patterns/worker_pool.hpp"
 
@@ -35,23 +41,23 @@ TEST(worker_pool, zero_workers_means_one_per_hardware_thread) {
 
 TEST(worker_pool, submit_returns_the_result_through_a_future) {
   lf::worker_pool pool(2);
-  std::future<int> f = pool.submit([](int a, int b) { return a + b; }, 2, 40);
+  lf::pool_future<int> f = pool.submit([](int a, int b) { return a + b; }, 2, 40);
   EXPECT_EQ(f.get(), 42);
-  std::future<void> v = pool.submit([] {});
+  lf::pool_future<void> v = pool.submit([] {});
   v.get();
 }
 
 TEST(worker_pool, submit_accepts_move_only_callables_and_arguments) {
   lf::worker_pool pool(1);
   auto p = std::make_unique<int>(7);
-  std::future<int> f = pool.submit([q = std::make_unique<int>(5)](std::unique_ptr<int> r) { return *q + *r; },
+  lf::pool_future<int> f = pool.submit([q = std::make_unique<int>(5)](std::unique_ptr<int> r) { return *q + *r; },
                                    std::move(p));
   EXPECT_EQ(f.get(), 12);
 }
 
 TEST(worker_pool, a_task_exception_reaches_its_future_and_the_worker_lives_on) {
   lf::worker_pool pool(1);
-  std::future<int> bad = pool.submit([]() -> int { throw std::runtime_error("boom"); });
+  lf::pool_future<int> bad = pool.submit([]() -> int { throw std::runtime_error("boom"); });
   EXPECT_THROW(bad.get(), std::runtime_error);
   EXPECT_EQ(pool.submit([] { return 1; }).get(), 1);
 }
@@ -112,19 +118,17 @@ TEST(worker_pool, a_task_submitted_from_a_worker_runs_and_counts_as_pending) {
 
 TEST(worker_pool, nested_submit_returns_a_usable_future) {
   lf::worker_pool pool(2);
-  std::future<int> outer = pool.submit([&] {
-    std::future<int> inner = pool.submit([] { return 20; });
-    return 1;  // not waiting on inner inside the worker: out of scope (see the header)
-  });
-  EXPECT_EQ(outer.get(), 1);
+  lf::pool_future<lf::pool_future<int>> outer = pool.submit([&] { return pool.submit([] { return 20; }); });
+  lf::pool_future<int> inner = outer.get();
+  EXPECT_EQ(inner.get(), 20);  // waited on from outside the pool: blocks on the word
   pool.wait_idle();
 }
 
 TEST(worker_pool, wait_idle_and_shutdown_from_a_worker_throw_logic_error) {
   lf::worker_pool pool(1);
-  std::future<void> a = pool.submit([&] { pool.wait_idle(); });
+  lf::pool_future<void> a = pool.submit([&] { pool.wait_idle(); });
   EXPECT_THROW(a.get(), std::logic_error);
-  std::future<void> b = pool.submit([&] { pool.shutdown(); });
+  lf::pool_future<void> b = pool.submit([&] { pool.shutdown(); });
   EXPECT_THROW(b.get(), std::logic_error);
   EXPECT_TRUE(pool.submit([&] { return pool.on_this_pool(); }).get());
   EXPECT_FALSE(pool.on_this_pool());
@@ -133,7 +137,7 @@ TEST(worker_pool, wait_idle_and_shutdown_from_a_worker_throw_logic_error) {
 TEST(worker_pool, shutdown_finishes_queued_tasks_then_rejects) {
   lf::worker_pool pool(1);
   std::atomic<int> ran{0};
-  std::vector<std::future<void>> fs;
+  std::vector<lf::pool_future<void>> fs;
   for (int i = 0; i < 100; ++i) fs.push_back(pool.submit([&] { ran.fetch_add(1); }));
   pool.shutdown();
   EXPECT_EQ(ran.load(), 100);
@@ -166,12 +170,12 @@ TEST(worker_pool, shutdown_now_drops_queued_tasks_with_broken_promises) {
   lf::worker_pool pool(1);
   std::promise<void> started;
   std::promise<void> release;
-  std::future<void> blocker = pool.submit([&] {
+  lf::pool_future<void> blocker = pool.submit([&] {
     started.set_value();
     release.get_future().wait();
   });
   started.get_future().wait();  // the only worker is busy: everything below stays queued
-  std::vector<std::future<int>> queued;
+  std::vector<lf::pool_future<int>> queued;
   for (int i = 0; i < 10; ++i) queued.push_back(pool.submit([i] { return i; }));
   pool.detach([] {});
   std::thread closer([&] { pool.shutdown_now(); });
@@ -269,7 +273,7 @@ TEST(worker_pool, parallel_for_rethrows_the_first_exception) {
 
 TEST(worker_pool, parallel_for_from_inside_a_worker_does_not_deadlock) {
   lf::worker_pool pool(1);  // one worker: only the caller itself can run the chunks
-  std::future<long long> f = pool.submit([&] {
+  lf::pool_future<long long> f = pool.submit([&] {
     std::atomic<long long> sum{0};
     lf::parallel_for(pool, 0, 1000, [&](int i) { sum.fetch_add(i); });
     return sum.load();
@@ -283,6 +287,404 @@ TEST(worker_pool, parallel_for_after_shutdown_throws_pool_closed) {
   int calls = 0;
   EXPECT_THROW(lf::parallel_for(pool, 0, 1000, [&](int) { ++calls; }), lf::pool_closed);
   EXPECT_EQ(calls, 0);
+}
+
+// ---- options and bounded submission --------------------------------------------------
+
+// Holds the only worker of a pool until release(): what is submitted meanwhile stays queued.
+// The destructor releases it if need be and waits for the held task to return.
+struct held_worker {
+  std::promise<void> started;
+  std::promise<void> release_gate;
+  bool released = false;
+  lf::pool_future<void> task;
+
+  explicit held_worker(lf::worker_pool& pool) {
+    task = pool.submit([this, gate = release_gate.get_future().share()] {
+      started.set_value();
+      gate.wait();
+    });
+    started.get_future().wait();
+  }
+  held_worker(const held_worker&) = delete;
+  held_worker& operator=(const held_worker&) = delete;
+  ~held_worker() {
+    if (!released) release();
+    if (task.valid()) task.wait();
+  }
+  void release() {
+    released = true;
+    release_gate.set_value();
+  }
+};
+
+lf::pool_options bounded(std::ptrdiff_t workers, std::size_t limit, lf::overflow_policy on_full) {
+  lf::pool_options o;
+  o.workers = workers;
+  o.queue_limit = limit;
+  o.on_full = on_full;
+  return o;
+}
+
+template <class Fn>
+std::string message_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no std::invalid_argument";
+}
+
+TEST(worker_pool_options, bad_options_throw_invalid_argument_naming_the_field) {
+  EXPECT_NE(message_of([] { lf::worker_pool p(bounded(-1, 1, lf::overflow_policy::block)); }).find("workers = -1"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { lf::worker_pool p(bounded(1, 0, lf::overflow_policy::block)); }).find("queue_limit = 0"),
+            std::string::npos);
+  const std::size_t too_big = static_cast<std::size_t>(INT_MAX) + 1;
+  EXPECT_NE(message_of([&] { lf::worker_pool p(bounded(1, too_big, lf::overflow_policy::block)); })
+                .find("queue_limit = " + std::to_string(too_big)),
+            std::string::npos);
+  EXPECT_NE(message_of([] { lf::worker_pool p(bounded(1, 1, static_cast<lf::overflow_policy>(7))); })
+                .find("on_full = 7"),
+            std::string::npos);
+}
+
+TEST(worker_pool_options, options_set_workers_limit_and_hook) {
+  std::atomic<int> hooked{0};
+  lf::worker_pool pool(lf::pool_options{.workers = 3,
+                                        .queue_limit = 5,
+                                        .on_full = lf::overflow_policy::fail,
+                                        .on_detached_error = [&](std::exception_ptr) { hooked.fetch_add(1); }});
+  EXPECT_EQ(pool.workers(), 3u);
+  EXPECT_EQ(pool.queue_limit(), std::optional<std::size_t>(5));
+  pool.detach([] { throw 1; });
+  pool.wait_idle();
+  EXPECT_EQ(hooked.load(), 1);
+  lf::worker_pool unbounded(2);
+  EXPECT_FALSE(unbounded.queue_limit().has_value());
+}
+
+TEST(worker_pool_bounded, fail_policy_throws_pool_full_once_the_limit_is_reached) {
+  lf::worker_pool pool(bounded(1, 2, lf::overflow_policy::fail));
+  held_worker hold(pool);  // running, so not queued
+  std::atomic<int> ran{0};
+  lf::pool_future<void> a = pool.submit([&] { ran.fetch_add(1); });
+  pool.detach([&] { ran.fetch_add(1); });
+  EXPECT_THROW((void)pool.submit([&] { ran.fetch_add(100); }), lf::pool_full);
+  EXPECT_THROW(pool.detach([&] { ran.fetch_add(100); }), lf::pool_full);
+  EXPECT_EQ(pool.rejected(), 2u);
+  hold.release();
+  a.get();
+  pool.wait_idle();
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_EQ(pool.submit([] { return 5; }).get(), 5);  // room again
+}
+
+TEST(worker_pool_bounded, try_submit_and_try_detach_never_wait_whatever_the_policy) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::block));
+  held_worker hold(pool);
+  std::optional<lf::pool_future<int>> first = pool.try_submit([] { return 1; });
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(pool.try_submit([] { return 2; }).has_value());
+  EXPECT_FALSE(pool.try_detach([] {}));
+  EXPECT_EQ(pool.rejected(), 2u);
+  hold.release();
+  EXPECT_EQ(first->get(), 1);
+}
+
+TEST(worker_pool_bounded, caller_runs_policy_runs_the_task_in_the_submitting_thread) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::caller_runs));
+  held_worker hold(pool);
+  lf::pool_future<std::thread::id> queued = pool.submit([] { return std::this_thread::get_id(); });
+  std::uint64_t running_inside = 0;
+  lf::pool_future<std::thread::id> inline_run = pool.submit([&] {
+    running_inside = pool.running();  // the held worker and this task
+    return std::this_thread::get_id();
+  });
+  EXPECT_TRUE(inline_run.is_ready());  // it ran before submit returned
+  EXPECT_EQ(inline_run.get(), std::this_thread::get_id());
+  EXPECT_EQ(running_inside, 2u);
+  EXPECT_EQ(pool.ran_by_callers(), 1u);
+  hold.release();
+  EXPECT_NE(queued.get(), std::this_thread::get_id());
+  pool.wait_idle();
+  EXPECT_EQ(pool.completed(), 2u);  // the held task and `queued`; not the caller's
+}
+
+TEST(worker_pool_bounded, caller_runs_sends_a_detached_exception_to_the_hook) {
+  std::atomic<int> hooked{0};
+  lf::worker_pool pool(lf::pool_options{.workers = 1,
+                                        .queue_limit = 1,
+                                        .on_full = lf::overflow_policy::caller_runs,
+                                        .on_detached_error = [&](std::exception_ptr) { hooked.fetch_add(1); }});
+  held_worker hold(pool);
+  pool.detach([] {});
+  pool.detach([] { throw std::runtime_error("in the caller"); });  // runs here
+  EXPECT_EQ(hooked.load(), 1);
+  EXPECT_EQ(pool.detached_errors(), 1u);
+  hold.release();
+}
+
+TEST(worker_pool_bounded, block_policy_returns_only_once_a_worker_made_room) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::block));
+  held_worker hold(pool);
+  std::atomic<bool> released{false};
+  std::atomic<int> ran{0};
+  lf::pool_future<void> queued = pool.submit([&] { ran.fetch_add(1); });
+  bool released_when_accepted = false;
+  std::thread submitter([&] {
+    // Room appears only when the worker takes `queued`, which it can do only after the
+    // held task returns, which it does only after `released` is set.
+    lf::pool_future<void> f = pool.submit([&] { ran.fetch_add(1); });
+    released_when_accepted = released.load();
+    f.get();
+  });
+  released.store(true);
+  hold.release();
+  submitter.join();
+  EXPECT_TRUE(released_when_accepted);
+  queued.get();
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_EQ(pool.ran_by_callers(), 0u);
+}
+
+TEST(worker_pool_bounded, block_policy_on_a_worker_runs_the_task_in_the_worker) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::block));
+  lf::pool_future<bool> f = pool.submit([&] {
+    std::atomic<int> children{0};
+    pool.detach([&] { children.fetch_add(1); });  // queued: the limit is reached
+    const std::thread::id me = std::this_thread::get_id();
+    bool same_thread = false;
+    pool.detach([&] {
+      same_thread = std::this_thread::get_id() == me;
+      children.fetch_add(1);
+    });  // would park the only worker: runs here instead
+    return same_thread && children.load() == 1;
+  });
+  EXPECT_TRUE(f.get());
+  pool.wait_idle();
+  EXPECT_EQ(pool.ran_by_callers(), 1u);
+}
+
+TEST(worker_pool_bounded, shutdown_wakes_a_submitter_waiting_for_room_with_pool_closed) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::block));
+  held_worker hold(pool);
+  std::atomic<int> ran{0};
+  pool.detach([&] { ran.fetch_add(1); });  // fills the queue
+  bool closed = false;
+  std::thread submitter([&] {
+    try {
+      pool.detach([&] { ran.fetch_add(100); });  // waits for room that comes only after the release below
+    } catch (const lf::pool_closed&) {
+      closed = true;
+    }
+  });
+  std::thread closer([&] { pool.shutdown(); });
+  submitter.join();  // returns only once the shutdown has begun
+  EXPECT_TRUE(closed);
+  hold.release();
+  closer.join();
+  EXPECT_EQ(ran.load(), 1);  // graceful: the queued task ran; the refused one did not
+}
+
+TEST(worker_pool_bounded, parallel_for_on_a_full_pool_runs_in_the_caller) {
+  lf::worker_pool pool(bounded(1, 1, lf::overflow_policy::fail));
+  held_worker hold(pool);
+  pool.detach([] {});  // the queue is full: no helper can be queued
+  std::atomic<long long> sum{0};
+  lf::parallel_for(pool, 0, 1000, [&](int i) { sum.fetch_add(i); });
+  EXPECT_EQ(sum.load(), 999LL * 1000 / 2);
+  hold.release();
+}
+
+// ---- lf::pool_future ------------------------------------------------------------------
+
+TEST(pool_future, a_task_waiting_on_its_child_in_a_pool_of_one_completes) {
+  lf::worker_pool pool(1);
+  lf::pool_future<int> parent = pool.submit([&] {
+    lf::pool_future<int> child = pool.submit([] { return 41; });
+    return child.get() + 1;  // the only worker helps: it runs the child itself
+  });
+  EXPECT_EQ(parent.get(), 42);
+}
+
+int fib_by_futures(lf::worker_pool& pool, int n) {
+  if (n < 2) return n;
+  lf::pool_future<int> left = pool.submit([&pool, n] { return fib_by_futures(pool, n - 1); });
+  const int right = fib_by_futures(pool, n - 2);
+  return left.get() + right;
+}
+
+TEST(pool_future, recursive_fork_join_through_futures_completes_on_one_and_two_workers) {
+  for (std::ptrdiff_t workers : {1, 2}) {
+    lf::worker_pool pool(workers);
+    EXPECT_EQ(pool.submit([&] { return fib_by_futures(pool, 15); }).get(), 610) << workers << " workers";
+  }
+}
+
+TEST(pool_future, a_worker_waiting_on_a_task_running_elsewhere_wakes_when_it_completes) {
+  lf::worker_pool pool(2);
+  std::promise<void> child_started;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  lf::pool_future<int> parent = pool.submit([&] {
+    lf::pool_future<int> child = pool.submit([&, gate] {
+      child_started.set_value();
+      gate.wait();
+      return 7;
+    });
+    // Either this worker runs the child (and the other worker does nothing), or the other
+    // worker steals it and this one parks as a helper until the child completes.
+    return child.get();
+  });
+  child_started.get_future().wait();
+  release.set_value();
+  EXPECT_EQ(parent.get(), 7);
+}
+
+TEST(pool_future, a_worker_of_another_pool_waits_without_helping) {
+  lf::worker_pool a(1);
+  lf::worker_pool b(1);
+  lf::pool_future<int> f = a.submit([&] { return b.submit([] { return 3; }).get(); });
+  EXPECT_EQ(f.get(), 3);
+  a.wait_idle();
+  b.wait_idle();
+  EXPECT_EQ(a.completed(), 1u);  // a's worker ran nothing of b's
+  EXPECT_EQ(b.completed(), 1u);
+}
+
+TEST(pool_future, empty_futures_throw_no_state) {
+  lf::pool_future<int> empty;
+  EXPECT_FALSE(empty.valid());
+  try {
+    empty.wait();
+    ADD_FAILURE() << "no exception";
+  } catch (const std::future_error& e) {
+    EXPECT_EQ(e.code(), std::make_error_code(std::future_errc::no_state));
+  }
+  lf::worker_pool pool(1);
+  lf::pool_future<int> f = pool.submit([] { return 1; });
+  EXPECT_TRUE(f.valid());
+  EXPECT_EQ(f.get(), 1);
+  EXPECT_FALSE(f.valid());  // get() once, like std::future
+  EXPECT_THROW((void)f.get(), std::future_error);
+}
+
+TEST(pool_future, is_ready_and_wait_do_not_consume_the_result) {
+  lf::worker_pool pool(1);
+  lf::pool_future<std::string> f = pool.submit([] { return std::string("lf"); });
+  f.wait();
+  EXPECT_TRUE(f.is_ready());
+  f.wait();
+  EXPECT_EQ(f.get(), "lf");
+}
+
+TEST(pool_future, a_reference_result_refers_to_the_original) {
+  lf::worker_pool pool(1);
+  int x = 1;
+  lf::pool_future<int&> f = pool.submit([&]() -> int& { return x; });
+  f.get() = 9;
+  EXPECT_EQ(x, 9);
+}
+
+// ---- submission with a context --------------------------------------------------------
+
+TEST(worker_pool_context, a_task_whose_context_is_done_before_it_starts_is_skipped) {
+  lf::worker_pool pool(1);
+  auto [ctx, cancel] = lf::with_cancel_cause(lf::background());
+  cancel(std::make_exception_ptr(std::runtime_error("stop")));
+  bool ran = false;
+  lf::pool_future<int> f = pool.submit(ctx, [&] {
+    ran = true;
+    return 1;
+  });
+  try {
+    (void)f.get();
+    ADD_FAILURE() << "no exception";
+  } catch (const lf::task_canceled& e) {
+    EXPECT_EQ(e.error(), lf::context_error::canceled);
+    ASSERT_TRUE(e.cause());
+    try {
+      std::rethrow_exception(e.cause());
+    } catch (const std::runtime_error& cause) {
+      EXPECT_STREQ(cause.what(), "stop");
+    }
+  }
+  pool.wait_idle();
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(pool.canceled(), 1u);
+}
+
+TEST(worker_pool_context, a_context_cancelled_while_the_task_is_queued_skips_it) {
+  lf::worker_pool pool(1);
+  held_worker hold(pool);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  std::atomic<int> ran{0};
+  lf::pool_future<void> f = pool.submit(ctx, [&] { ran.fetch_add(1); });
+  lf::pool_future<int> other = pool.submit([] { return 2; });  // no context: unaffected
+  cancel();
+  hold.release();
+  EXPECT_THROW(f.get(), lf::task_canceled);
+  EXPECT_EQ(other.get(), 2);
+  EXPECT_EQ(ran.load(), 0);
+}
+
+TEST(worker_pool_context, a_passed_deadline_reports_deadline_exceeded) {
+  lf::worker_pool pool(1);
+  auto [ctx, cancel] = lf::with_timeout(lf::background(), std::chrono::milliseconds(0));
+  lf::pool_future<void> f = pool.submit(ctx, [] {});
+  try {
+    f.get();
+    ADD_FAILURE() << "no exception";
+  } catch (const lf::task_canceled& e) {
+    EXPECT_EQ(e.error(), lf::context_error::deadline_exceeded);
+  }
+}
+
+TEST(worker_pool_context, a_live_context_lets_the_task_run_with_its_arguments) {
+  lf::worker_pool pool(1);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  EXPECT_EQ(pool.submit(ctx, [](int a, int b) { return a * b; }, 6, 7).get(), 42);
+  EXPECT_EQ(pool.submit(lf::background(), [] { return 1; }).get(), 1);
+  EXPECT_EQ(pool.canceled(), 0u);
+}
+
+TEST(worker_pool_context, a_running_task_is_not_interrupted_by_its_context) {
+  lf::worker_pool pool(1);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  std::promise<void> started;
+  std::promise<void> cancelled;
+  lf::pool_future<bool> f = pool.submit(ctx, [&, c = ctx] {
+    started.set_value();
+    cancelled.get_future().wait();
+    return c.done().ready();  // it runs on, and may look at its context itself
+  });
+  started.get_future().wait();
+  cancel();
+  cancelled.set_value();
+  EXPECT_TRUE(f.get());
+}
+
+TEST(worker_pool, running_counts_tasks_executing_now) {
+  lf::worker_pool pool(2);
+  EXPECT_EQ(pool.running(), 0u);
+  held_worker hold(pool);
+  EXPECT_EQ(pool.running(), 1u);
+  hold.release();
+  hold.task.get();
+  pool.wait_idle();
+  EXPECT_EQ(pool.running(), 0u);
+}
+
+TEST(worker_pool, running_counts_a_task_that_helps_and_the_tasks_it_runs) {
+  lf::worker_pool pool(1);
+  std::uint64_t seen = 0;
+  pool.submit([&] {
+        pool.submit([&] { seen = pool.running(); }).get();  // run by the waiting worker
+      })
+      .get();
+  EXPECT_EQ(seen, 2u);  // the waiting task and the child it runs
 }
 
 }  // namespace
