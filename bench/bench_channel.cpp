@@ -1,0 +1,267 @@
+// Channels: lf::channel against the blocking queues C++ users reach for
+// (moodycamel::BlockingConcurrentQueue, tbb::concurrent_bounded_queue), with Go's own
+// channels measured by bench/go in the same run script under the same workload names, so
+// bench/report.py puts all of them in one table.
+//
+// Workloads (one full run per repetition, fresh channel and threads, manual time; each
+// run checks its count and checksum before it reports a figure):
+//   chan_buffered_1p1c, chan_buffered_2p2c   2'000'000 items through one channel of
+//       capacity 1024 with blocking send and receive (moodycamel's queue is unbounded:
+//       enqueue never blocks, which favours it). items_per_second.
+//   chan_unbuffered_handoff   200'000 sends on an unbuffered channel (a rendezvous each)
+//       to one receiver. lf and Go only: the peers have no rendezvous. items_per_second.
+//   chan_pingpong   100'000 round trips between two threads over two unbuffered
+//       channels (lf, Go) or two queues of capacity 1 (tbb) / unbounded (moodycamel):
+//       ns_per_round_trip.
+//   chan_select4   4 producers each fill their own channel (capacity 1024); one consumer
+//       selects over the 4 until 1'000'000 items arrived. lf and Go. items_per_second.
+//   ctx_cancel_wakeup_4   4 threads block on a context's done(); the time from cancel()
+//       until the last is awake, averaged over 2'000 rounds. lf and Go. ns_per_wakeup.
+#include <benchmark/benchmark.h>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <tbb/concurrent_queue.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "patterns/channel.hpp"
+#include "patterns/context.hpp"
+#include "patterns/select.hpp"
+#include "workloads.hpp"
+
+namespace lf_bench {
+namespace {
+
+constexpr std::uint64_t items = 2'000'000;
+constexpr std::uint64_t handoffs = 200'000;
+constexpr std::uint64_t round_trips = 100'000;
+constexpr std::uint64_t select_items = 1'000'000;
+constexpr int cancel_waiters = 4;
+constexpr int cancel_rounds = 2'000;
+
+// ---- the blocking queues, behind one shape: send(v), recv() -> v ------------------------
+
+struct lf_channel {
+  static constexpr const char* name = "lf::channel";
+  explicit lf_channel(std::size_t capacity) : ch(static_cast<std::ptrdiff_t>(capacity)) {}
+  void send(item v) {
+    if (ch.send(v) != lf::chan_status::ok) std::abort();  // never closed here
+  }
+  item recv() { return *ch.recv(); }
+  lf::channel<item> ch;
+};
+
+struct moodycamel_blocking {
+  static constexpr const char* name = "moodycamel::BlockingConcurrentQueue";
+  explicit moodycamel_blocking(std::size_t capacity) : q(capacity) {}
+  void send(item v) { q.enqueue(v); }
+  item recv() {
+    item v;
+    q.wait_dequeue(v);
+    return v;
+  }
+  moodycamel::BlockingConcurrentQueue<item> q;
+};
+
+struct tbb_bounded {
+  static constexpr const char* name = "tbb::concurrent_bounded_queue";
+  explicit tbb_bounded(std::size_t capacity) { q.set_capacity(static_cast<std::ptrdiff_t>(capacity)); }
+  void send(item v) { q.push(v); }
+  item recv() {
+    item v;
+    q.pop(v);
+    return v;
+  }
+  tbb::concurrent_bounded_queue<item> q;
+};
+
+template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
+void buffered(benchmark::State& state) {
+  constexpr std::uint64_t per_producer = Items / Producers;
+  for (auto _ : state) {
+    const auto q = std::make_unique<Q>(queue_capacity);
+    std::vector<lf::padded<tally>> pushed(Producers), popped(Consumers);
+    std::vector<std::function<void()>> roles;
+    for (unsigned p = 0; p < Producers; ++p) {
+      roles.emplace_back([&, p] {
+        for (item v = p * per_producer + 1; v <= (p + 1) * per_producer; ++v) {
+          q->send(v);
+          pushed[p].value.add(v);
+        }
+      });
+    }
+    for (unsigned c = 0; c < Consumers; ++c) {
+      roles.emplace_back([&, c] {
+        for (std::uint64_t n = 0; n < Items / Consumers; ++n) popped[c].value.add(q->recv());
+      });
+    }
+    const double seconds = run_together(roles);
+    if (const auto error = mismatch(total(pushed), total(popped), Items)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+  }
+}
+
+template <class Q>
+void pingpong_blocking(benchmark::State& state, std::size_t capacity) {
+  for (auto _ : state) {
+    const auto there = std::make_unique<Q>(capacity);
+    const auto back = std::make_unique<Q>(capacity);
+    lf::padded<tally> sent, received;
+    lf::padded<std::uint64_t> wrong{0};
+    const double seconds = run_together({[&] {
+                                           for (item i = 1; i <= round_trips; ++i) {
+                                             there->send(i);
+                                             sent.value.add(i);
+                                             const item v = back->recv();
+                                             received.value.add(v);
+                                             if (v != i) ++wrong.value;
+                                           }
+                                         },
+                                         [&] {
+                                           for (std::uint64_t n = 0; n < round_trips; ++n) back->send(there->recv());
+                                         }});
+    auto error = mismatch(sent.value, received.value, round_trips);
+    if (!error && wrong.value != 0) error = std::to_string(wrong.value) + " echoes out of order";
+    if (error) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(round_trips);
+  }
+}
+
+void handoff(benchmark::State& state) {
+  for (auto _ : state) {
+    lf_channel ch(0);
+    lf::padded<tally> sent, got;
+    const double seconds = run_together({[&] {
+                                           for (item v = 1; v <= handoffs; ++v) {
+                                             ch.send(v);
+                                             sent.value.add(v);
+                                           }
+                                         },
+                                         [&] {
+                                           for (std::uint64_t n = 0; n < handoffs; ++n) got.value.add(ch.recv());
+                                         }});
+    if (const auto error = mismatch(sent.value, got.value, handoffs)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(handoffs) / seconds;
+  }
+}
+
+void select4(benchmark::State& state) {
+  constexpr std::uint64_t per = select_items / 4;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<lf::channel<item>>> chans;
+    for (int i = 0; i < 4; ++i) chans.push_back(std::make_unique<lf::channel<item>>(queue_capacity));
+    std::vector<lf::padded<tally>> pushed(4);
+    lf::padded<tally> got;
+    std::vector<std::function<void()>> roles;
+    for (unsigned p = 0; p < 4; ++p) {
+      roles.emplace_back([&, p] {
+        for (item v = p * per + 1; v <= (p + 1) * per; ++v) {
+          if (chans[p]->send(v) != lf::chan_status::ok) std::abort();
+          pushed[p].value.add(v);
+        }
+      });
+    }
+    roles.emplace_back([&] {
+      const auto take = [&](item v) { got.value.add(v); };
+      while (got.value.count < select_items) {
+        (void)lf::select(lf::on_recv(*chans[0], take), lf::on_recv(*chans[1], take), lf::on_recv(*chans[2], take),
+                         lf::on_recv(*chans[3], take));
+      }
+    });
+    const double seconds = run_together(roles);
+    if (const auto error = mismatch(total(pushed), got.value, select_items)) {
+      state.SkipWithError(error->c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(select_items) / seconds;
+  }
+}
+
+void cancel_wakeup(benchmark::State& state) {
+  for (auto _ : state) {
+    double total_seconds = 0;
+    int wrong = 0;
+    for (int r = 0; r < cancel_rounds; ++r) {
+      auto [ctx, cancel] = lf::with_cancel(lf::background());
+      std::atomic<int> ready{0}, awake{0};
+      std::vector<std::thread> waiters;
+      for (int i = 0; i < cancel_waiters; ++i) {
+        waiters.emplace_back([&, c = ctx] {
+          ready.fetch_add(1);
+          c.done().wait();
+          awake.fetch_add(1);
+        });
+      }
+      while (ready.load() < cancel_waiters) std::this_thread::yield();
+      // The waiters announced themselves; give them a moment to park (not timed).
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      const auto start = clock::now();
+      cancel();
+      // Yield, not spin: on 2 CPUs a spinning timer would hold a CPU a waiter needs.
+      while (awake.load() < cancel_waiters) std::this_thread::yield();
+      total_seconds += std::chrono::duration<double>(clock::now() - start).count();
+      for (auto& t : waiters) t.join();
+      if (ctx.err() != lf::context_error::canceled) ++wrong;
+    }
+    if (wrong != 0) {
+      state.SkipWithError("a context did not report canceled");
+      break;
+    }
+    state.SetIterationTime(total_seconds);
+    state.counters["ns_per_wakeup"] = total_seconds * 1e9 / cancel_rounds;
+  }
+}
+
+template <class Q>
+void add_channel_peer() {
+  add<Q>("chan_buffered_1p1c", buffered<Q, 1, 1, items>);
+  add<Q>("chan_buffered_2p2c", buffered<Q, 2, 2, items>);
+}
+
+void register_all() {
+  add_channel_peer<lf_channel>();
+  add_channel_peer<moodycamel_blocking>();
+  add_channel_peer<tbb_bounded>();
+  add<lf_channel>("chan_unbuffered_handoff", handoff);
+  benchmark::RegisterBenchmark("chan_pingpong/lf::channel", [](benchmark::State& s) { pingpong_blocking<lf_channel>(s, 0); })
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("chan_pingpong/moodycamel::BlockingConcurrentQueue",
+                               [](benchmark::State& s) { pingpong_blocking<moodycamel_blocking>(s, 1); })
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("chan_pingpong/tbb::concurrent_bounded_queue",
+                               [](benchmark::State& s) { pingpong_blocking<tbb_bounded>(s, 1); })
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  add<lf_channel>("chan_select4", select4);
+  benchmark::RegisterBenchmark("ctx_cancel_wakeup_4/lf::context", cancel_wakeup)
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  add_calibration();
+  benchmark::AddCustomContext("requested capacity", std::to_string(queue_capacity));
+  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+}
+
+}  // namespace
+}  // namespace lf_bench
+
+int main(int argc, char** argv) {
+  lf_bench::register_all();
+  return lf_bench::run_benchmarks(argc, argv);
+}
