@@ -21,28 +21,13 @@
 #include "rcu/hazard_pointer.hpp"
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "verification/model/model_driver.hpp"
+#include "verification/model/popped_log.hpp"
 
 namespace {
 
 using stack = lf::elimination_stack<int, lf::hazard_pointer_reclaimer>;
 
-template <int Threads, int PerThread>
-struct popped_log {
-  int values[Threads][PerThread] = {};
-  int count[Threads] = {};
-
-  void record(unsigned thread, int v) { values[thread][count[thread]++] = v; }
-
-  void check_exactly_once(stack& s, int n) {
-    int seen[16] = {};
-    for (int t = 0; t < Threads; ++t) {
-      for (int i = 0; i < count[t]; ++i) ++seen[values[t][i]];
-    }
-    while (std::optional<int> v = s.try_pop()) ++seen[*v];
-    for (int v = 1; v <= n; ++v) RL_ASSERT(seen[v] == 1);
-    RL_ASSERT(s.empty());
-  }
-};
+using lf::model::popped_log;
 
 template <class Derived, unsigned Threads>
 struct stack_case : rl::test_suite<Derived, Threads> {

@@ -104,22 +104,24 @@ struct push_pop_two_threads : queue_case<push_pop_two_threads, 2> {
 };
 
 // (2) Two pushers race on the tail (each may find it lagging and swing it for the other)
-// while a popper takes two values and checks their order per producer.
-struct two_pushers_one_popper : queue_case<two_pushers_one_popper, 3> {
+// while a popper takes two values and checks their order per producer. Run over hazard
+// pointers and (bare) over the fence-free deferred reclaimer.
+template <class Queue>
+struct two_pushers_one_popper : queue_case<two_pushers_one_popper<Queue>, 3, Queue> {
   popped_log<3, 2> log;
   void after() {
     const int pushed[] = {1, 2, 11, 12};
-    log.check(*q, pushed, 4);
-    finish();
+    log.check(*this->q, pushed, 4);
+    this->finish();
   }
   void thread(unsigned index) {
     if (index == 2) {
-      pop_into(log, index);
-      pop_into(log, index);
+      this->pop_into(log, index);
+      this->pop_into(log, index);
     } else {
       const int base = static_cast<int>(index) * 10;
-      q->push(base + 1);
-      q->push(base + 2);
+      this->q->push(base + 1);
+      this->q->push(base + 2);
     }
   }
 };
@@ -151,26 +153,6 @@ struct two_poppers_one_pusher : queue_case<two_poppers_one_pusher, 3> {
   }
 };
 
-// (4) Case (2) over the deferred reclaimer: publication through the queue's own orders.
-struct two_pushers_one_popper_bare : queue_case<two_pushers_one_popper_bare, 3, bare_queue> {
-  popped_log<3, 2> log;
-  void after() {
-    const int pushed[] = {1, 2, 11, 12};
-    log.check(*q, pushed, 4);
-    finish();
-  }
-  void thread(unsigned index) {
-    if (index == 2) {
-      pop_into(log, index);
-      pop_into(log, index);
-    } else {
-      const int base = static_cast<int>(index) * 10;
-      q->push(base + 1);
-      q->push(base + 2);
-    }
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,10 +164,10 @@ int main(int argc, char** argv) {
                                   {"push_pop_two_threads_random", search::random(200000),
                                    simulate<push_pop_two_threads>},
                                   {"two_pushers_one_popper", search::random(300000),
-                                   simulate<two_pushers_one_popper>},
+                                   simulate<two_pushers_one_popper<queue>>},
                                   {"two_poppers_one_pusher", search::random(300000),
                                    simulate<two_poppers_one_pusher>},
                                   {"two_pushers_one_popper_bare", search::random(300000),
-                                   simulate<two_pushers_one_popper_bare>},
+                                   simulate<two_pushers_one_popper<bare_queue>>},
                               });
 }

@@ -29,6 +29,7 @@
 #include "rcu/hazard_pointer_reclaimer.hpp"
 #include "rcu/reclaimer.hpp"
 #include "verification/model/model_driver.hpp"
+#include "verification/model/popped_log.hpp"
 
 namespace {
 
@@ -38,25 +39,7 @@ namespace {
 static_assert(lf::reclaimer<lf::hazard_pointer_reclaimer>);
 using stack = lf::treiber_stack<int, lf::hazard_pointer_reclaimer>;
 
-// What the threads of a case popped; after() checks exactly-once against the pushes.
-template <int Threads, int PerThread>
-struct popped_log {
-  int values[Threads][PerThread] = {};
-  int count[Threads] = {};
-
-  void record(unsigned thread, int v) { values[thread][count[thread]++] = v; }
-
-  // Every value in [1, n] appears once among the popped ones and what is left in s.
-  void check_exactly_once(stack& s, int n) {
-    int seen[16] = {};
-    for (int t = 0; t < Threads; ++t) {
-      for (int i = 0; i < count[t]; ++i) ++seen[values[t][i]];
-    }
-    while (std::optional<int> v = s.try_pop()) ++seen[*v];
-    for (int v = 1; v <= n; ++v) RL_ASSERT(seen[v] == 1);
-    RL_ASSERT(s.empty());
-  }
-};
+using lf::model::popped_log;
 
 // (1) Thread 0 pushes 1 and 2, then pops; thread 1 pops twice, then pushes 3. Thread 1's
 // pops race thread 0's pushes for thread 0's nodes (a cross-thread hand-off needs no
