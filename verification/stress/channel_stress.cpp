@@ -272,7 +272,10 @@ TEST(channel_stress, one_cancel_wakes_every_blocked_operation_once) {
   for (int round = 0; round < rounds; ++round) {
     lf::channel<int> no_sender, no_receiver, empty(2), full(1);  // nothing here can ever pair up
     ASSERT_EQ(full.send(0), chan_status::ok);
-    auto [ctx, cancel] = lf::with_cancel(lf::background());
+    // Not a structured binding: a lambda inside a lambda below captures the context, which
+    // clang 14 does not allow for a binding.
+    auto made = lf::with_cancel(lf::background());
+    const lf::context ctx = made.ctx;
     std::atomic<int> canceled{0}, started{0};
     std::vector<std::thread> threads;
     const auto blocker = [&](auto op) {
@@ -289,7 +292,7 @@ TEST(channel_stress, one_cancel_wakes_every_blocked_operation_once) {
       return lf::select(lf::on_recv(empty, [](int) {}), lf::on_send(full, 2, [] {}), lf::on_done(c, [] {})).status;
     });
     while (started.load() < 5) std::this_thread::yield();
-    cancel();
+    made.cancel();
     for (auto& t : threads) t.join();
     ASSERT_EQ(canceled.load(), 5) << "round " << round;
   }
