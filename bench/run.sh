@@ -48,7 +48,11 @@ for i in "${!benches[@]}"; do
 done
 # Go's channels, select and context on the same machine in the same run (bench/go), when
 # a Go toolchain is present: its JSON joins the report beside bench_channel's.
-if command -v go >/dev/null 2>&1 && [[ -z ${LF_BENCH_FILTER:-} || chan =~ ${LF_BENCH_FILTER} || ctx =~ ${LF_BENCH_FILTER} ]]; then
+# A filter runs Go only if it would select one of Go's workload names.
+go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context"
+go_wanted=yes
+if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
+if command -v go >/dev/null 2>&1 && [[ $go_wanted == yes ]]; then
   echo "== bench: go channels =="
   (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . -reps "${LF_BENCH_REPS:-5}" -out "$out/go_channel.json")
   jsons+=("$out/go_channel.json")
