@@ -20,6 +20,7 @@
 #include "rcu/reclaimer.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/retire_chain.hpp"
 
 namespace {
 
@@ -281,51 +282,28 @@ TEST_F(epoch_test, destroying_the_domain_frees_everything_still_retired) {
 }
 
 // A deleter that retires another object, as a node owning a node would.
-struct chain;
-struct chain_deleter {
-  static inline int deleted = 0;
-  void operator()(chain* c) const noexcept;
+struct retire_to {
+  template <class T>
+  void operator()(T* p, lf::epoch_domain& d) const noexcept {
+    p->retire(d);
+  }
 };
-struct chain : lf::epoch_obj_base<chain, chain_deleter> {
-  chain* next = nullptr;  // hides nothing of the base: its header's names are prefixed
-  lf::epoch_domain* domain = nullptr;
-};
-void chain_deleter::operator()(chain* c) const noexcept {
-  if (c->next != nullptr) c->next->retire(*c->domain);
-  ++deleted;
-  delete c;
-}
+using chain = lf::test::retire_chain<lf::epoch_obj_base, lf::epoch_domain, retire_to>;
 
 TEST_F(epoch_test, destroying_the_domain_frees_objects_retired_by_deleters) {
-  chain_deleter::deleted = 0;
   {
     lf::epoch_domain domain;
-    chain* head = nullptr;
-    for (int i = 0; i < 5; ++i) {
-      auto* c = new chain;
-      c->next = head;
-      c->domain = &domain;
-      head = c;
-    }
-    head->retire(domain);
+    chain::retire_new_chain(domain, 5);
   }
-  EXPECT_EQ(chain_deleter::deleted, 5);
+  EXPECT_EQ(chain::deleted, 5);
 }
 
 TEST_F(epoch_test, collects_free_objects_that_deleters_retire_while_being_freed) {
-  chain_deleter::deleted = 0;
   lf::epoch_domain domain;
   constexpr int n = 1000;  // deleters retire more than a flush's worth from inside flushes
-  chain* head = nullptr;
-  for (int i = 0; i < n; ++i) {
-    auto* c = new chain;
-    c->next = head;
-    c->domain = &domain;
-    head = c;
-  }
-  head->retire(domain);
+  chain::retire_new_chain(domain, n);
   for (int i = 0; i < 4 * n && domain.unreclaimed() > 0; ++i) domain.collect();
-  EXPECT_EQ(chain_deleter::deleted, n);
+  EXPECT_EQ(chain::deleted, n);
   EXPECT_EQ(domain.unreclaimed(), 0u);
 }
 

@@ -14,6 +14,7 @@
 #include "rcu/hazard_pointer.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/retire_chain.hpp"
 
 namespace {
 
@@ -220,35 +221,20 @@ TEST_F(hazard_pointer_test, destroying_the_domain_frees_everything_still_retired
 }
 
 // A deleter that retires another object, as a node owning a node would.
-struct chain;
-struct chain_deleter {
-  static inline int deleted = 0;
-  void operator()(chain* c) const noexcept;
+struct retire_to {
+  template <class T>
+  void operator()(T* p, lf::hazard_domain& d) const noexcept {
+    p->retire(d);
+  }
 };
-struct chain : lf::hazard_pointer_obj_base<chain, chain_deleter> {
-  chain* next = nullptr;
-  lf::hazard_domain* domain = nullptr;
-};
-void chain_deleter::operator()(chain* c) const noexcept {
-  if (c->next != nullptr) c->next->retire(*c->domain);
-  ++deleted;
-  delete c;
-}
+using chain = lf::test::retire_chain<lf::hazard_pointer_obj_base, lf::hazard_domain, retire_to>;
 
 TEST_F(hazard_pointer_test, destroying_the_domain_frees_objects_retired_by_deleters) {
-  chain_deleter::deleted = 0;
   {
     lf::hazard_domain domain;
-    chain* head = nullptr;
-    for (int i = 0; i < 5; ++i) {
-      auto* c = new chain;
-      c->next = head;
-      c->domain = &domain;
-      head = c;
-    }
-    head->retire(domain);
+    chain::retire_new_chain(domain, 5);
   }
-  EXPECT_EQ(chain_deleter::deleted, 5);
+  EXPECT_EQ(chain::deleted, 5);
 }
 
 TEST_F(hazard_pointer_test, objects_retired_by_an_exited_thread_are_reclaimed_by_the_next_owner_of_its_index) {

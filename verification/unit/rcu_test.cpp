@@ -25,6 +25,7 @@
 #include "sync/asymmetric_fence.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
+#include "verification/support/retire_chain.hpp"
 
 namespace {
 
@@ -326,35 +327,20 @@ TEST_F(rcu_test, destroying_the_domain_deletes_everything_still_retired) {
 }
 
 // A deleter that retires another object, as a node owning a node would.
-struct chain;
-struct chain_deleter {
-  static inline int deleted = 0;
-  void operator()(chain* c) const noexcept;
+struct retire_to {
+  template <class T>
+  void operator()(T* p, lf::rcu_domain& d) const noexcept {
+    p->retire({}, d);
+  }
 };
-struct chain : lf::rcu_obj_base<chain, chain_deleter> {
-  chain* next = nullptr;
-  lf::rcu_domain* domain = nullptr;
-};
-void chain_deleter::operator()(chain* c) const noexcept {
-  if (c->next != nullptr) c->next->retire({}, *c->domain);
-  ++deleted;
-  delete c;
-}
+using chain = lf::test::retire_chain<lf::rcu_obj_base, lf::rcu_domain, retire_to>;
 
 TEST_F(rcu_test, destroying_the_domain_deletes_objects_retired_by_deleters) {
-  chain_deleter::deleted = 0;
   {
     lf::rcu_domain domain;
-    chain* head = nullptr;
-    for (int i = 0; i < 5; ++i) {
-      auto* c = new chain;
-      c->next = head;
-      c->domain = &domain;
-      head = c;
-    }
-    head->retire({}, domain);
+    chain::retire_new_chain(domain, 5);
   }
-  EXPECT_EQ(chain_deleter::deleted, 5);
+  EXPECT_EQ(chain::deleted, 5);
 }
 
 // ---- threads that come and go --------------------------------------------------------
