@@ -83,12 +83,10 @@ struct reader_vs_synchronize : rl::test_suite<reader_vs_synchronize, 2> {
   }
 };
 
-// (b) A reader that enters while a grace period is in progress. The writer replaces the
-// node twice (0 -> 1 -> 2), with a grace period and a delete after each; the reader runs
-// two critical sections back to back, so its second one may begin during either grace
-// period, with a snapshot taken before or after the advance, and its record store may
-// be the one the grace period reads instead of the unlock before it.
-struct reader_enters_during_grace_period : rl::test_suite<reader_enters_during_grace_period, 2> {
+// The writer of cases (b) and (c): replaces the node twice (0 -> 1 -> 2) with a grace
+// period and a delete after each; thread 1 is the case's reader.
+template <class Derived>
+struct replacing_writer : rl::test_suite<Derived, 2> {
   std::optional<lf::rcu_domain> domain;
   lf::atomic<node*> src{nullptr};
   node* fresh[2] = {};
@@ -106,17 +104,29 @@ struct reader_enters_during_grace_period : rl::test_suite<reader_enters_during_g
   void thread(unsigned index) {
     if (index == 0) {
       for (node* next : fresh) {
+        // acq_rel: takes the old node from whoever published it, publishes the new one.
         node* const old = src.exchange(next, std::memory_order_acq_rel);
         lf::rcu_synchronize(*domain);
         delete old;
       }
     } else {
-      int last = -1;
-      for (int round = 0; round < 2; ++round) {
-        const int v = read_once(*domain, src);
-        RL_ASSERT(v >= last && v <= 2);  // src only moves forward
-        last = v;
-      }
+      static_cast<Derived*>(this)->reader();
+    }
+  }
+};
+
+// (b) A reader that enters while a grace period is in progress. The writer replaces the
+// node twice (0 -> 1 -> 2), with a grace period and a delete after each; the reader runs
+// two critical sections back to back, so its second one may begin during either grace
+// period, with a snapshot taken before or after the advance, and its record store may
+// be the one the grace period reads instead of the unlock before it.
+struct reader_enters_during_grace_period : replacing_writer<reader_enters_during_grace_period> {
+  void reader() {
+    int last = -1;
+    for (int round = 0; round < 2; ++round) {
+      const int v = read_once(*domain, src);
+      RL_ASSERT(v >= last && v <= 2);  // src only moves forward
+      last = v;
     }
   }
 };
@@ -158,38 +168,16 @@ struct concurrent_grace_periods : rl::test_suite<concurrent_grace_periods, 3> {
 // (c) Nested sections: the reader loads a node in the outer section, enters and leaves an
 // inner one, and reads the node again in the outer one. Leaving the inner section must
 // not end the outer one. The writer replaces the node twice, as in (b).
-struct nested_sections : rl::test_suite<nested_sections, 2> {
-  std::optional<lf::rcu_domain> domain;
-  lf::atomic<node*> src{nullptr};
-  node* fresh[2] = {};
-
-  void before() {
-    domain.emplace();
-    src.store(new node(0), std::memory_order_relaxed);
-    for (int i = 0; i < 2; ++i) fresh[i] = new node(i + 1);
-  }
-  void after() {
-    delete src.load(std::memory_order_relaxed);
-    domain.reset();
-  }
-
-  void thread(unsigned index) {
-    if (index == 0) {
-      for (node* next : fresh) {
-        node* const old = src.exchange(next, std::memory_order_acq_rel);
-        lf::rcu_synchronize(*domain);
-        delete old;
-      }
-    } else {
-      std::scoped_lock outer(*domain);
-      const node* const p = src.load(std::memory_order_acquire);
-      const int first = *p->value.read();
-      {
-        std::scoped_lock inner(*domain);
-        RL_ASSERT(*src.load(std::memory_order_acquire)->value.read() >= first);
-      }
-      RL_ASSERT(*p->value.read() == first);  // still inside the outer section
+struct nested_sections : replacing_writer<nested_sections> {
+  void reader() {
+    std::scoped_lock outer(*domain);
+    const node* const p = src.load(std::memory_order_acquire);
+    const int first = *p->value.read();
+    {
+      std::scoped_lock inner(*domain);
+      RL_ASSERT(*src.load(std::memory_order_acquire)->value.read() >= first);
     }
+    RL_ASSERT(*p->value.read() == first);  // still inside the outer section
   }
 };
 
