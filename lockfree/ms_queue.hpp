@@ -110,6 +110,7 @@ class ms_queue {
   ms_queue& operator=(const ms_queue&) = delete;
 
   // No other thread may use the queue any more; values still inside are destroyed.
+  // relaxed loads: the owner's join of the other threads ordered their writes before us.
   ~ms_queue() {
     node* n = head_.value.load(std::memory_order_relaxed);
     node* next = n->next.load(std::memory_order_relaxed);
@@ -161,6 +162,7 @@ class ms_queue {
       // first->next is null only while first is the last node: it is then still the head
       // (head passes a node only to its successor), and the queue was empty.
       if (next == nullptr) return std::nullopt;
+      // acquire: a helper's CAS below (Q3) carries on what this load acquired.
       node* last = tail_.value.load(std::memory_order_acquire);
       if (first == last) {
         // A push linked next but has not swung tail yet: help it, keeping the paper's

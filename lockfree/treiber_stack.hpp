@@ -84,6 +84,7 @@ class treiber_stack {
   treiber_stack& operator=(const treiber_stack&) = delete;
 
   // No other thread may use the stack any more; nodes still inside are freed at once.
+  // relaxed: the owner's join of the other threads ordered their writes before us.
   ~treiber_stack() {
     node* n = head_.value.load(std::memory_order_relaxed);
     while (n != nullptr) {
