@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <latch>
 #include <mutex>
 #include <stdexcept>
 #include <stop_token>
@@ -262,16 +263,22 @@ TEST(context, deadlines_fire_in_deadline_order) {
   auto [late, c3] = lf::with_timeout(lf::background(), 50ms);
   auto [early, c1] = lf::with_timeout(lf::background(), 10ms);
   auto [middle, c2] = lf::with_timeout(lf::background(), 30ms);
+  std::latch all_ran(3);
   auto note = [&](int i) {
     return [&, i] {
-      std::lock_guard<std::mutex> g(m);
-      order.push_back(i);
+      {
+        std::lock_guard<std::mutex> g(m);
+        order.push_back(i);
+      }
+      all_ran.count_down();
     };
   };
   auto h1 = lf::after_func(early, note(1));
   auto h2 = lf::after_func(middle, note(2));
   auto h3 = lf::after_func(late, note(3));
-  late.done().wait();
+  // Not late.done().wait(): done is set before the timer thread runs late's after_func,
+  // so a waiter woken by done could look before note(3) ran.
+  all_ran.wait();
   std::lock_guard<std::mutex> g(m);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
