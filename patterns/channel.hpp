@@ -239,16 +239,6 @@ class done_case : public select_case {
   std::optional<context_callback<waker>> hook_;
 };
 
-// "d must be >= 0", naming the function and the value.
-template <class Rep, class Period>
-wait_clock::time_point deadline_after(const char* what, const std::chrono::duration<Rep, Period>& d) {
-  if (d < d.zero()) {
-    throw std::invalid_argument(std::string(what) + ": d = " + std::to_string(std::chrono::duration<double>(d).count()) +
-                                " s (must be >= 0)");
-  }
-  return wait_clock::now() + std::chrono::ceil<wait_clock::duration>(d);
-}
-
 }  // namespace detail
 
 template <class T>
@@ -302,11 +292,11 @@ class channel {
   }
   template <class Rep, class Period>
   chan_status send_for(T&& v, const std::chrono::duration<Rep, Period>& d) {
-    return send_until(std::move(v), detail::deadline_after("lf::channel::send_for", d));
+    return send_until(std::move(v), lf::deadline_after("lf::channel::send_for: d", d));
   }
   template <class Rep, class Period>
   chan_status send_for(const T& v, const std::chrono::duration<Rep, Period>& d) {
-    return send_until(v, detail::deadline_after("lf::channel::send_for", d));
+    return send_until(v, lf::deadline_after("lf::channel::send_for: d", d));
   }
 
   // ok, closed, or canceled once ctx is done (ctx.err() says why).
@@ -342,7 +332,7 @@ class channel {
   }
   template <class Rep, class Period>
   recv_result<T> recv_for(const std::chrono::duration<Rep, Period>& d) {
-    return recv_until(detail::deadline_after("lf::channel::recv_for", d));
+    return recv_until(lf::deadline_after("lf::channel::recv_for: d", d));
   }
 
   // ok, closed, or canceled once ctx is done (ctx.err() says why).

@@ -242,12 +242,7 @@ class context_done {
   // wait_until(now + d). A negative duration throws std::invalid_argument.
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& d) const {
-    if (d < d.zero()) {
-      throw std::invalid_argument("lf::context_done::wait_for: d = " +
-                                  std::to_string(std::chrono::duration<double>(d).count()) +
-                                  " s (must be >= 0)");
-    }
-    return wait_until(wait_clock::now() + std::chrono::ceil<wait_clock::duration>(d));
+    return wait_until(lf::deadline_after("lf::context_done::wait_for: d", d));
   }
 
  private:
@@ -473,8 +468,10 @@ inline context_with_cancel_cause with_cancel_cause(const context& parent) {
 
 // Done with deadline_exceeded at `deadline` (at once if it has passed), unless cancelled
 // first. A parent deadline at or before `deadline` wins: the child is then a plain
-// cancellable context, and deadline() reports the parent's.
+// cancellable context, and deadline() reports the parent's. time_point::max() means no
+// deadline (what with_timeout(hours::max()) saturates to): a plain with_cancel, nothing armed.
 inline context_with_cancel with_deadline(const context& parent, wait_clock::time_point deadline) {
+  if (deadline == wait_clock::time_point::max()) return with_cancel(parent);
   const std::optional<wait_clock::time_point> inherited = parent.deadline();
   if (inherited && *inherited <= deadline) return with_cancel(parent);
   const bool passed = wait_clock::now() >= deadline;
@@ -488,12 +485,7 @@ inline context_with_cancel with_deadline(const context& parent, wait_clock::time
 // with_deadline(parent, now + timeout). A negative timeout throws std::invalid_argument.
 template <class Rep, class Period>
 context_with_cancel with_timeout(const context& parent, const std::chrono::duration<Rep, Period>& timeout) {
-  if (timeout < timeout.zero()) {
-    throw std::invalid_argument("lf::with_timeout: timeout = " +
-                                std::to_string(std::chrono::duration<double>(timeout).count()) +
-                                " s (must be >= 0)");
-  }
-  return with_deadline(parent, wait_clock::now() + std::chrono::ceil<wait_clock::duration>(timeout));
+  return with_deadline(parent, lf::deadline_after("lf::with_timeout: timeout", timeout));
 }
 
 // A child that carries `value` under the key type Key (an empty class with a

@@ -212,7 +212,7 @@ detail::on_done_case<std::decay_t<F>> on_done(const context& ctx, F&& f) {
 
 template <class Rep, class Period, class F>
 detail::after_case<std::decay_t<F>> after(const std::chrono::duration<Rep, Period>& d, F&& f) {
-  return {detail::deadline_after("lf::after", d), std::forward<F>(f)};
+  return {lf::deadline_after("lf::after: d", d), std::forward<F>(f)};
 }
 
 template <class F>

@@ -21,6 +21,8 @@
 #include <chrono>
 #include <climits>
 #include <ctime>
+#include <stdexcept>
+#include <string>
 
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
@@ -37,6 +39,28 @@
 namespace lf {
 
 using wait_clock = std::chrono::steady_clock;
+
+// The deadline `d` from now, for every "…_for(d)" of the library: `what` names the caller
+// and the parameter in the error ("lf::with_timeout: timeout"). A negative `d` (or NaN) throws std::invalid_argument naming the value.
+// The sum saturates at time_point::max(), which every wait reads as "no deadline": Go's
+// and C++'s idiom for "no timeout" is a huge duration (hours::max(), seconds::max()),
+// and `now() + d` would wrap it into the past, and its conversion to the clock's
+// nanoseconds alone overflows past 292 years.
+template <class Rep, class Period>
+wait_clock::time_point deadline_after(const char* what, const std::chrono::duration<Rep, Period>& d) {
+  if (!(d >= d.zero())) {
+    throw std::invalid_argument(std::string(what) + " = " + std::to_string(std::chrono::duration<double>(d).count()) +
+                                " s (must be >= 0)");
+  }
+  const wait_clock::time_point now = wait_clock::now();
+  const wait_clock::duration room = wait_clock::time_point::max() - now;
+  // long double holds every 64-bit count exactly, so the comparison is in no unit that
+  // could overflow, whatever d's period is.
+  using exact_seconds = std::chrono::duration<long double>;
+  if (exact_seconds(d) >= exact_seconds(room)) return wait_clock::time_point::max();
+  const wait_clock::duration step = std::chrono::ceil<wait_clock::duration>(d);
+  return step >= room ? wait_clock::time_point::max() : now + step;
+}
 
 #if !defined(LF_MODEL_RELACY)
 
@@ -57,7 +81,12 @@ inline void futex_wait(const lf::atomic<int>& word, int old) noexcept {
 }
 
 // False once `deadline` has passed; true when woken (or spuriously) before it.
+// time_point::max() is no deadline at all.
 inline bool futex_wait_until(const lf::atomic<int>& word, int old, wait_clock::time_point deadline) noexcept {
+  if (deadline == wait_clock::time_point::max()) {
+    futex_wait(word, old);
+    return true;
+  }
   const auto since_epoch = deadline.time_since_epoch();
   if (since_epoch.count() < 0) return false;
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
@@ -84,7 +113,11 @@ rl::atomic<int>* futex_word(A& word) noexcept {
 inline void futex_wait(const lf::atomic<int>& word, int old, site s = {}) {
   rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAIT, old, nullptr, nullptr, 0, detail::info(s));
 }
-inline bool futex_wait_until(const lf::atomic<int>& word, int old, wait_clock::time_point, site s = {}) {
+inline bool futex_wait_until(const lf::atomic<int>& word, int old, wait_clock::time_point deadline, site s = {}) {
+  if (deadline == wait_clock::time_point::max()) {
+    futex_wait(word, old, s);
+    return true;
+  }
   const timespec any{0, 1};  // Relacy only asks whether there is a timeout, not how long
   return rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAIT, old, &any, nullptr, 0, detail::info(s)) !=
          rl::RL_ETIMEDOUT;

@@ -566,4 +566,26 @@ TEST(channel, an_idle_blocked_receiver_uses_no_cpu) {
   }
 }
 
+TEST(channel, recv_for_seconds_max_waits_for_the_value) {
+  lf::channel<int> ch;
+  std::thread sender([&] {
+    std::this_thread::sleep_for(20ms);  // long enough that a wrapped deadline would have timed out
+    EXPECT_EQ(ch.send(7), chan_status::ok);
+  });
+  auto r = ch.recv_for(std::chrono::seconds::max());
+  sender.join();
+  ASSERT_EQ(r.status(), chan_status::ok);
+  EXPECT_EQ(*r, 7);
+}
+
+TEST(channel, send_for_hours_max_waits_for_the_receiver) {
+  lf::channel<int> ch;
+  std::thread receiver([&] {
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(ch.recv().value().value_or(-1), 8);
+  });
+  EXPECT_EQ(ch.send_for(8, std::chrono::hours::max()), chan_status::ok);
+  receiver.join();
+}
+
 }  // namespace

@@ -699,4 +699,23 @@ TEST(context, context_callback_destructor_waits_for_a_running_callback) {
   canceller.join();
 }
 
+TEST(context, with_timeout_of_hours_max_is_a_context_without_deadline) {
+  auto [ctx, cancel] = lf::with_timeout(lf::background(), std::chrono::hours::max());
+  EXPECT_FALSE(ctx.done());
+  EXPECT_FALSE(ctx.deadline().has_value());
+  EXPECT_FALSE(ctx.done().wait_for(5ms));
+  cancel();
+  EXPECT_EQ(ctx.err(), context_error::canceled);
+}
+
+TEST(context, wait_for_seconds_max_waits_until_cancelled) {
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  std::thread canceller([&, c = cancel] {
+    std::this_thread::sleep_for(20ms);  // long enough that a wrapped deadline would have returned false
+    c();
+  });
+  EXPECT_TRUE(ctx.done().wait_for(std::chrono::seconds::max()));
+  canceller.join();
+}
+
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
+#include <string>
+#include <cmath>
 #include <cstdint>
 #include <set>
 #include <thread>
@@ -135,6 +138,50 @@ TEST(futex, wake_all_ends_every_timed_wait_before_its_deadline) {
   lf::futex_wake_all(word);
   for (auto& t : waiters) t.join();
   EXPECT_EQ(woken.load(), 3);
+}
+
+// "No timeout" is a huge duration in Go and in C++: it must not wrap into the past.
+TEST(deadline_after, a_huge_duration_saturates_at_no_deadline) {
+  constexpr auto never = lf::wait_clock::time_point::max();
+  EXPECT_EQ(lf::deadline_after("t", std::chrono::hours::max()), never);
+  EXPECT_EQ(lf::deadline_after("t", std::chrono::seconds::max()), never);
+  EXPECT_EQ(lf::deadline_after("t", std::chrono::nanoseconds::max()), never);
+  EXPECT_EQ(lf::deadline_after("t", std::chrono::duration<double>(1e300)), never);
+  EXPECT_EQ(lf::deadline_after("t", std::chrono::duration<long long, std::pico>::max()) < never, true);
+}
+
+TEST(deadline_after, an_ordinary_duration_is_now_plus_d_rounded_up) {
+  const auto before = lf::wait_clock::now();
+  const auto d = lf::deadline_after("t", std::chrono::duration<double, std::milli>(1.5));
+  const auto after = lf::wait_clock::now();
+  EXPECT_GE(d, before + std::chrono::microseconds(1500));
+  EXPECT_LE(d, after + std::chrono::microseconds(1500));
+  const auto z = lf::deadline_after("t", std::chrono::seconds(0));
+  EXPECT_LE(z, lf::wait_clock::now());
+}
+
+TEST(deadline_after, a_negative_or_nan_duration_throws_naming_the_caller_and_value) {
+  try {
+    (void)lf::deadline_after("lf::thing_for: d", std::chrono::milliseconds(-5));
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("lf::thing_for"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("-0.005"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)lf::deadline_after("t", std::chrono::duration<double>(std::nan(""))), std::invalid_argument);
+}
+
+TEST(futex, timed_wait_with_no_deadline_waits_for_the_wake) {
+  lf::atomic<int> word{0};
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // long enough that a wrapped deadline would show
+    word.store(1, std::memory_order_release);
+    lf::futex_wake_all(word);
+  });
+  while (word.load(std::memory_order_acquire) == 0) {
+    ASSERT_TRUE(lf::futex_wait_until(word, 0, lf::wait_clock::time_point::max()));
+  }
+  waker.join();
 }
 
 }  // namespace
