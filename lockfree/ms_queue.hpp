@@ -123,8 +123,10 @@ class ms_queue {
   }
 
   void push(T v) {
-    node* const n = new node(std::move(v));
+    // The guard first: taking it may throw (the thread's first use of the domain), and
+    // then no node must be left behind.
     typename Reclaimer::guard guard(*domain_);
+    node* const n = new node(std::move(v));
     for (;;) {
       node* last = guard.protect(tail_.value);
       // (Q2) acquire: a successor was published by its pusher's (Q1).

@@ -141,6 +141,7 @@
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 #include "sync/thread.hpp"
+#include "sync/thread_table.hpp"
 
 namespace lf {
 
@@ -158,7 +159,7 @@ void rcu_barrier(rcu_domain& domain) noexcept;
 // read-side critical section (nestable, per thread); try_lock always succeeds.
 class rcu_domain {
  public:
-  rcu_domain() : records_(new detail::rcu_reader_record[detail::rcu_tuning::records]) {}
+  rcu_domain() = default;
   rcu_domain(const rcu_domain&) = delete;
   rcu_domain& operator=(const rcu_domain&) = delete;
 
@@ -166,11 +167,10 @@ class rcu_domain {
   // a critical section of it (LF_ASSERT), and every thread that used it is done with it.
   ~rcu_domain() {
 #if LF_ASSERTS_ON
-    const std::size_t n = readers_.value.enrolled.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < n; ++i) {
-      LF_ASSERT(records_[i].period.load(std::memory_order_relaxed) == 0 &&
+    records_.for_each(readers_.value.enrolled.load(std::memory_order_relaxed), [](const detail::rcu_reader_record& r) {
+      LF_ASSERT(r.period.load(std::memory_order_relaxed) == 0 &&
                 "lf::rcu_domain destroyed while a reader is inside a critical section of it");
-    }
+    });
 #endif
     // A deleter may retire further objects (a node that owns nodes): repeat until quiet.
     for (;;) {
@@ -180,14 +180,12 @@ class rcu_domain {
       detail::reclaim_list(sealed);
       detail::reclaim_list(pending);
     }
-    delete[] records_;
   }
 
   // Enters a read-side critical section (or a nested one). Wait-free.
   void lock() noexcept {
     const std::size_t i = lf::thread_index();
-    LF_ASSERT(i < detail::rcu_tuning::records && "more threads than lf::detail::rcu_tuning::records");
-    detail::rcu_reader_record& r = records_[i];
+    detail::rcu_reader_record& r = records_.at(i);
     const unsigned depth = r.nesting;
     if (depth != 0) [[unlikely]] {
       if (depth != detail::rcu_reader_record::never_entered) {
@@ -215,7 +213,7 @@ class rcu_domain {
 
   // Leaves the innermost critical section. Wait-free.
   void unlock() noexcept {
-    detail::rcu_reader_record& r = records_[lf::thread_index()];
+    detail::rcu_reader_record& r = records_.at(lf::thread_index());
     LF_ASSERT(r.nesting != 0 && r.nesting != detail::rcu_reader_record::never_entered &&
               "lf::rcu_domain::unlock without a matching lock");
     if (--r.nesting != 0) return;
@@ -248,7 +246,8 @@ class rcu_domain {
   }
 
   bool inside_section() const noexcept {
-    const unsigned depth = records_[lf::thread_index()].nesting;
+    const detail::rcu_reader_record* r = records_.find(lf::thread_index());
+    const unsigned depth = r != nullptr ? r->nesting : detail::rcu_reader_record::never_entered;
     return depth != 0 && depth != detail::rcu_reader_record::never_entered;
   }
 
@@ -297,20 +296,19 @@ class rcu_domain {
   bool grace_period_over(std::uint64_t target) const noexcept {
     // (8) relaxed: see (13).
     const std::size_t n = readers_.value.enrolled.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!reader_passed(records_[i], target)) return false;
-    }
-    return true;
+    return records_.for_each(n, [target](const detail::rcu_reader_record& r) { return reader_passed(r, target); });
   }
 
-  // Waits until the grace period for `target` has ended. Blocking.
+  // Waits until the grace period for `target` has ended. Blocking: spins briefly, then
+  // sleeps with a doubling period (lf::idle_backoff), so a long read-side section costs
+  // its waiter almost no CPU and adds at most about one sleep period to the wait.
   void wait_for_grace_period(std::uint64_t target) const noexcept {
     // (8) relaxed: see (13).
     const std::size_t n = readers_.value.enrolled.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < n; ++i) {
-      lf::backoff wait;
-      while (!reader_passed(records_[i], target)) wait.pause();
-    }
+    records_.for_each(n, [target](const detail::rcu_reader_record& r) {
+      lf::idle_backoff wait;
+      while (!reader_passed(r, target)) wait.pause();
+    });
   }
 
   // ---- reclamation (one collecting thread at a time) -----------------------------------
@@ -322,8 +320,9 @@ class rcu_domain {
     return !collector_.value.busy.load(std::memory_order_relaxed) &&
            !collector_.value.busy.exchange(true, std::memory_order_acquire);
   }
+  // The holder may be waiting for a grace period (collect_waiting): wait as it does.
   void lock_collector() noexcept {
-    lf::backoff wait;
+    lf::idle_backoff wait;
     while (!try_lock_collector()) wait.pause();
   }
   // (12) release: pairs with (11).
@@ -382,7 +381,7 @@ class rcu_domain {
   };
 
   padded<reader_state> readers_{};
-  detail::rcu_reader_record* const records_;
+  detail::thread_table<detail::rcu_reader_record> records_;
   padded<retired_state> retired_{};
   padded<collector_state> collector_{};
 };

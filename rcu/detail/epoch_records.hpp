@@ -8,7 +8,8 @@
 //              lists compare epochs directly instead of modulo 3 as the paper does.
 //   used_      one past the highest thread index that has ever touched the domain: an
 //              advance scans records [0, used_) only, not all lf::max_threads of them.
-//   records_   one padded record per lf::thread_index(): the announcement word that
+//   records_   one padded record per lf::thread_index(), in a thread_table (allocated in
+//              chunks as threads first use the domain): the announcement word that
 //              advancing threads read, and the owner's limbo lists. Only the thread that
 //              owns the index touches the rest of its record (Relacy's fibers share
 //              thread_local, hence the index). A thread that exits leaves its record as it
@@ -24,23 +25,22 @@
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 #include "sync/thread.hpp"
+#include "sync/thread_table.hpp"
 
 namespace lf::detail {
 
 // The constants of the scheme. The model shrinks them (DESIGN §2): a flush at every
 // retire makes each explored schedule race an advance against a pin, and Relacy's few
-// fibers need only a few records.
+// fibers need only a few records (the thread_table's model size).
 struct epoch_tuning {
 #if defined(LF_MODEL_RELACY)
   static constexpr std::size_t flush_every = 1;
-  static constexpr std::size_t records = 8;
 #else
   // A thread flushes (seals its new retirees with one fence, tries to advance, frees what
   // is two epochs old) once per flush_every retires: the fence and the O(threads) scan
   // are amortised over that many retires, and a thread holds about 3 * flush_every
   // unreclaimed objects while every thread keeps moving.
   static constexpr std::size_t flush_every = 64;
-  static constexpr std::size_t records = max_threads;
 #endif
   // An object sealed in epoch e is freed once the global epoch is e + grace.
   static constexpr std::uint64_t grace = 2;
@@ -104,7 +104,7 @@ struct alignas(cache_line) epoch_thread_record {
 
 class epoch_records {
  public:
-  epoch_records() : records_(new epoch_thread_record[epoch_tuning::records]) {}
+  epoch_records() = default;
   epoch_records(const epoch_records&) = delete;
   epoch_records& operator=(const epoch_records&) = delete;
 
@@ -113,14 +113,13 @@ class epoch_records {
   ~epoch_records() {
 #if LF_ASSERTS_ON
     bool pinned = false;
-    for (std::size_t i = 0; i < epoch_tuning::records; ++i) pinned = pinned || records_[i].nesting != 0;
+    records_.for_each(records_.capacity, [&](const epoch_thread_record& r) { pinned = pinned || r.nesting != 0; });
     LF_ASSERT(!pinned && "lf::epoch_domain destroyed while a thread is pinned in it");
 #endif
     // A deleter may retire further objects (a node that owns nodes): repeat until quiet.
     for (bool freed = true; freed;) {
       freed = false;
-      for (std::size_t i = 0; i < epoch_tuning::records; ++i) {
-        epoch_thread_record& r = records_[i];
+      records_.for_each(records_.capacity, [&](epoch_thread_record& r) {
         epoch_bag all;
         all.splice(r.pending);
         for (epoch_bag& b : r.sealed) all.splice(b);
@@ -128,7 +127,7 @@ class epoch_records {
         r.unreclaimed.store(0, std::memory_order_relaxed);  // relaxed: no thread runs any more
         freed = freed || all.head != nullptr;
         reclaim_list(all.take());
-      }
+      });
     }
   }
 
@@ -188,13 +187,18 @@ class epoch_records {
     // the epoch we set, at most m + 1, frees nothing that reader can reach.
     lf::fence(std::memory_order_seq_cst);  // (6)
     // relaxed: used_ only grows, and (12) is ordered before a reader's fence (3).
+    // The record's chunk was published before the reader's fence (3), so an advance whose
+    // fence (6) comes later finds it (thread_table's (1)); one whose fence comes earlier
+    // need not see the record at all, by the argument above.
     const std::size_t used = used_.value.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < used; ++i) {
+    const bool all_announced_e = records_.for_each(used, [e](const epoch_thread_record& r) {
       // (7) acquire: pairs with (2) and (4). A pinned reader's reads before its latest
       // announcement, or all of them once it unpinned, happen before our CAS (8).
-      const std::uint64_t s = records_[i].state.load(std::memory_order_acquire);
+      const std::uint64_t s = r.state.load(std::memory_order_acquire);
       if (is_pinned(s) && announced_epoch(s) != e) return false;
-    }
+      return true;
+    });
+    if (!all_announced_e) return false;
     // (8) release: pairs with (11). What (7) acquired from the readers happens before any
     // free that the new epoch permits. Every change of the epoch is this CAS, so a load
     // (11) that reads a later epoch still synchronizes with it (release sequence).
@@ -215,15 +219,14 @@ class epoch_records {
     std::size_t n = 0;
     // relaxed: counters, not a synchronization; see the member's comment.
     const std::size_t used = used_.value.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < used; ++i) n += records_[i].unreclaimed.load(std::memory_order_relaxed);
+    records_.for_each(used, [&](const epoch_thread_record& r) { n += r.unreclaimed.load(std::memory_order_relaxed); });
     return n;
   }
 
   // The caller's record, checked against misuse by the public header.
   epoch_thread_record& mine() {
     const std::size_t i = lf::thread_index();
-    LF_ASSERT(i < epoch_tuning::records && "more threads than lf::detail::epoch_tuning::records");
-    epoch_thread_record& r = records_[i];
+    epoch_thread_record& r = records_.at(i);
     if (!r.registered) register_index(r, i);
     return r;
   }
@@ -309,7 +312,7 @@ class epoch_records {
 
   padded<lf::atomic<std::uint64_t>> epoch_{0};
   padded<lf::atomic<std::size_t>> used_{0};
-  const std::unique_ptr<epoch_thread_record[]> records_;
+  thread_table<epoch_thread_record> records_;
 };
 
 }  // namespace lf::detail

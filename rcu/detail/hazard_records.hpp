@@ -7,7 +7,8 @@
 //             flag, so a thread may hold as many hazard pointers at once as it likes; a
 //             new slot is pushed at the head when every slot is claimed. Slots are freed
 //             only by the domain's destructor, so the list can be walked without locks.
-//   records_  one padded record per lf::thread_index(): the thread's retired list and a
+//   records_  one padded record per lf::thread_index() (a thread_table, so allocated in
+//             chunks as threads first use the domain): the thread's retired list and a
 //             small cache of claimed, idle slots. Only the thread that owns the index
 //             touches its record (Relacy's fibers share thread_local, hence the index).
 //             A thread that exits leaves its record as it is; the next thread to get the
@@ -26,17 +27,17 @@
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 #include "sync/thread.hpp"
+#include "sync/thread_table.hpp"
 
 namespace lf::detail {
 
 // The constants of the scheme. The model shrinks them (DESIGN §2): a scan at every retire
 // makes each explored schedule race a scan against a protect, and Relacy's few fibers
-// need only a few records.
+// need only a few records (the thread_table's model size).
 struct hazard_tuning {
 #if defined(LF_MODEL_RELACY)
   static constexpr std::size_t scan_floor = 1;
   static constexpr std::size_t scan_per_slot = 0;
-  static constexpr std::size_t records = 8;
 #else
   // A thread scans when its retired list reaches scan_floor + scan_per_slot * H, with H
   // the number of hazard slots. At most H of them can be protected, so a scan frees at
@@ -44,7 +45,6 @@ struct hazard_tuning {
   // and no thread holds more than that many unreclaimed objects (Michael 2004, §3.2).
   static constexpr std::size_t scan_floor = 64;
   static constexpr std::size_t scan_per_slot = 2;
-  static constexpr std::size_t records = max_threads;
 #endif
   // Idle slots a thread keeps for its next hazard pointer, so that creating one costs no
   // CAS in the common case (a container operation makes one or two).
@@ -82,7 +82,7 @@ struct alignas(cache_line) hazard_thread_record {
 
 class hazard_records {
  public:
-  hazard_records() : records_(new hazard_thread_record[hazard_tuning::records]) {}
+  hazard_records() = default;
   hazard_records(const hazard_records&) = delete;
   hazard_records& operator=(const hazard_records&) = delete;
 
@@ -96,21 +96,20 @@ class hazard_records {
     for (hazard_slot* s = slots_.value.head.load(std::memory_order_relaxed); s != nullptr; s = s->next) {
       claimed += s->claimed.load(std::memory_order_relaxed) ? 1 : 0;
     }
-    for (std::size_t i = 0; i < hazard_tuning::records; ++i) cached += records_[i].cached;
+    records_.for_each(records_.capacity, [&](const hazard_thread_record& r) { cached += r.cached; });
     LF_ASSERT(claimed == cached && "lf::hazard_domain destroyed while hazard pointers in it are alive");
 #endif
 
     // A deleter may retire further objects (a node that owns nodes): repeat until quiet.
     for (bool freed = true; freed;) {
       freed = false;
-      for (std::size_t i = 0; i < hazard_tuning::records; ++i) {
-        hazard_thread_record& r = records_[i];
+      records_.for_each(records_.capacity, [&](hazard_thread_record& r) {
         hazard_retired* list = std::exchange(r.retired, nullptr);
         r.retired_count = 0;
         r.published_count.store(0, std::memory_order_relaxed);
         freed = freed || list != nullptr;
         reclaim_list(list);
-      }
+      });
     }
     for (hazard_slot* s = slots_.value.head.load(std::memory_order_relaxed); s != nullptr;) {
       delete std::exchange(s, s->next);
@@ -178,18 +177,13 @@ class hazard_records {
   // a snapshot while threads retire and scan.
   std::size_t unreclaimed() const noexcept {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < hazard_tuning::records; ++i) {
-      n += records_[i].published_count.load(std::memory_order_relaxed);
-    }
+    records_.for_each(records_.capacity,
+                      [&](const hazard_thread_record& r) { n += r.published_count.load(std::memory_order_relaxed); });
     return n;
   }
 
  private:
-  hazard_thread_record& mine() {
-    const std::size_t i = lf::thread_index();
-    LF_ASSERT(i < hazard_tuning::records && "more threads than lf::detail::hazard_tuning::records");
-    return records_[i];
-  }
+  hazard_thread_record& mine() { return records_.at(lf::thread_index()); }
 
   // Frees every retired object of `r` that no hazard slot protects.
   void scan(hazard_thread_record& r) noexcept {
@@ -247,7 +241,7 @@ class hazard_records {
     lf::atomic<std::size_t> count{0};
   };
   padded<slot_list> slots_{};
-  const std::unique_ptr<hazard_thread_record[]> records_;
+  thread_table<hazard_thread_record> records_;
 };
 
 }  // namespace lf::detail

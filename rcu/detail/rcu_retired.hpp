@@ -18,7 +18,6 @@ namespace lf::detail {
 struct rcu_tuning {
 #if defined(LF_MODEL_RELACY)
   static constexpr std::size_t collect_every = 1;
-  static constexpr std::size_t records = 8;
 #else
   // Every collect_every-th retire of a domain tries to reclaim: it frees the batch sealed
   // last time if its grace period has passed, and seals what is pending into a new batch
@@ -26,7 +25,6 @@ struct rcu_tuning {
   // costs a few nanoseconds per retire, and while every reader keeps moving at most about
   // 2 * collect_every objects wait in the domain.
   static constexpr std::size_t collect_every = 256;
-  static constexpr std::size_t records = max_threads;
 #endif
 };
 

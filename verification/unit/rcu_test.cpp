@@ -9,7 +9,11 @@
 // that it did not; a correct domain passes whatever the timing.
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <concepts>
 #include <cstddef>
 #include <memory>
@@ -190,6 +194,35 @@ TEST_F(rcu_test, synchronize_waits_for_a_reader_inside_its_section) {
   reader.join();
   writer.join();
   EXPECT_TRUE(returned.load());
+}
+
+// A property of waiting, not a speed threshold: synchronize blocked for 300 ms behind a
+// reader must sleep, not spin (it used to burn the whole 300 ms of CPU). The waiter spins
+// a few µs, yields 16 times, then sleeps 8 µs doubling to 1 ms: about 300 wake-ups of a
+// few µs each. 30 ms leaves room for sanitizers and a loaded machine.
+TEST_F(rcu_test, synchronize_sleeps_while_it_waits_for_a_long_reader) {
+  lf::rcu_domain domain;
+  std::atomic<bool> inside{false}, release{false};
+  std::thread reader([&] {
+    std::scoped_lock lk(domain);
+    inside = true;
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!inside.load()) lf::yield_thread();
+  std::atomic<double> cpu_ms{-1};
+  std::thread writer([&] {
+    timespec a{}, b{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    lf::rcu_synchronize(domain);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    cpu_ms = static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e6;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  release = true;
+  reader.join();
+  writer.join();
+  std::printf("rcu_synchronize CPU over a 300 ms wait: %.3f ms\n", cpu_ms.load());
+  EXPECT_LT(cpu_ms.load(), 30.0);
 }
 
 TEST_F(rcu_test, synchronize_waits_for_the_outermost_unlock_of_a_nested_reader) {
