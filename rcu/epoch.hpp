@@ -45,8 +45,8 @@
 // Beyond the paper:
 // - lf::epoch_domain, an explicit domain an instance can own (tests need isolation, and
 //   the Relacy model forbids objects that outlive one explored schedule). The default
-//   domain, epoch_default_domain(), is one function-local static instance; it does not
-//   exist under the model.
+//   domain, epoch_default_domain(), is one immortal instance (never destroyed, so usable
+//   from static destructors and late threads); it does not exist under the model.
 // - Pins nest within a thread: only the outermost announces, only its end unpins. A
 //   thread may retire while pinned; retire never waits.
 // - try_advance() and collect() move the epoch and free on demand (tests, quiescent
@@ -158,11 +158,13 @@ class epoch_domain {
 };
 
 #if !defined(LF_MODEL_RELACY)
-// The domain of the calls that name none. Destroyed at exit, after the thread_local
-// objects of the main thread: no other thread may use it by then.
+// The domain of the calls that name none. Immortal: allocated on first use and never
+// destroyed, so that a static object destroyed at exit, or a thread still running then,
+// can still use it. What is retired to it and not yet freed when the process ends is
+// left to the operating system (LeakSanitizer sees it reachable, not leaked).
 inline epoch_domain& epoch_default_domain() {
-  static epoch_domain domain;
-  return domain;
+  static epoch_domain* const domain = new epoch_domain;
+  return *domain;
 }
 #endif
 

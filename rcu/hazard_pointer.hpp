@@ -33,8 +33,8 @@
 // Beyond P2530:
 // - lf::hazard_domain, an explicit domain an instance can own (tests need isolation, and
 //   the Relacy model forbids objects that outlive one explored schedule). The default
-//   domain, hazard_pointer_default_domain(), is one function-local static instance; it
-//   does not exist under the model, where every test owns its domain.
+//   domain, hazard_pointer_default_domain(), is one immortal instance (never destroyed,
+//   so usable from static destructors and late threads); it does not exist under the model, where every test owns its domain.
 // - hazard_domain::scan() reclaims the calling thread's retired objects now.
 // - A thread may hold any number of hazard pointers at once: slots live in a list that
 //   grows on demand, and each thread caches a few idle ones (rcu/detail/hazard_records.hpp).
@@ -122,11 +122,13 @@ class hazard_domain {
 };
 
 #if !defined(LF_MODEL_RELACY)
-// The domain of the calls that name none. Destroyed at exit, after the thread_local
-// objects of the main thread: no other thread may use it by then.
+// The domain of the calls that name none. Immortal: allocated on first use and never
+// destroyed, so that a static object destroyed at exit, or a thread still running then,
+// can still use it. What is retired to it and not yet freed when the process ends is
+// left to the operating system (LeakSanitizer sees it reachable, not leaked).
 inline hazard_domain& hazard_pointer_default_domain() {
-  static hazard_domain domain;
-  return domain;
+  static hazard_domain* const domain = new hazard_domain;
+  return *domain;
 }
 #endif
 

@@ -64,7 +64,7 @@
 // Beyond P2545:
 // - lf::rcu_domain is a class an instance can own (tests need isolation; the Relacy model
 //   forbids objects that outlive one explored schedule). rcu_default_domain() is one
-//   function-local static instance; it and every default domain argument are absent under
+//   immortal instance (never destroyed, so usable from static destructors); it and every default domain argument are absent under
 //   the model, where each test owns its domain.
 // - rcu_domain::unreclaimed(): objects retired to the domain and not yet deleted (exact
 //   when no thread is retiring or reclaiming).
@@ -389,11 +389,13 @@ class rcu_domain {
 inline void detail::rcu_domain_access::retire(rcu_domain& domain, rcu_retired* obj) noexcept { domain.retire(obj); }
 
 #if !defined(LF_MODEL_RELACY)
-// The domain of the calls that name none. Destroyed at exit, after the thread_local
-// objects of the main thread: no other thread may use it by then.
+// The domain of the calls that name none. Immortal: allocated on first use and never
+// destroyed, so that a static object destroyed at exit, or a thread still running then,
+// can still use it. What is retired to it and not yet freed when the process ends is
+// left to the operating system (LeakSanitizer sees it reachable, not leaked).
 inline rcu_domain& rcu_default_domain() noexcept {
-  static rcu_domain domain;
-  return domain;
+  static rcu_domain* const domain = new rcu_domain;
+  return *domain;
 }
 #endif
 

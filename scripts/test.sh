@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every test lane on a fresh Debian 12 machine: installs what is missing, builds each
 # preset, runs its lanes, and proves the installed package works for a consumer.
-#   dev      (Debug)            unit, model, mutant, stress
-#   tsan     (ThreadSanitizer)  unit, stress
-#   asan     (ASan + UBSan)     unit, stress
-#   clang    (clang++, -O2)     unit, stress
-#   release  (-O2, asserts on)  unit, stress; then install + a consumer project
+#   dev      (Debug)            unit, model, mutant, stress, process
+#   tsan     (ThreadSanitizer)  unit, stress, process
+#   asan     (ASan + UBSan)     unit, stress, process
+#   clang    (clang++, -O2)     unit, stress, process
+#   release  (-O2, asserts on)  unit, stress, process; then install + a consumer project
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,18 +48,19 @@ lane dev unit
 lane dev model
 lane dev mutant
 lane dev stress
+lane dev process
 
 build tsan
-lane tsan 'unit|stress'
+lane tsan 'unit|stress|process'
 
 build asan
-lane asan 'unit|stress'
+lane asan 'unit|stress|process'
 
 build clang
-lane clang 'unit|stress'
+lane clang 'unit|stress|process'
 
 build release
-lane release 'unit|stress'
+lane release 'unit|stress|process'
 
 echo "== lf test: install, then build a consumer with find_package(lf) =="
 rm -rf build/install build/consumer

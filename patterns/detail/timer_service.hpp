@@ -19,10 +19,20 @@
 // deadline moves, then wakes the word. A change after the read makes futex_wait_until
 // return at once (the kernel compares the word atomically with going to sleep).
 //
-// Shutdown: a function-local static, so it is built on first use and destroyed at exit
-// after every static object whose construction used it; its destructor stops and joins
-// the thread (no hang: the thread only waits on the word the destructor wakes; no leak:
-// the heap holds no memory the service owns besides its vector).
+// Lifetime: the service is immortal — allocated on first use and never destroyed — so an
+// object destroyed at exit after everything else (a static context constructed before
+// the service was) can still disarm into it. Its thread is stopped and joined at exit by
+// an atexit handler registered when the thread first starts: after that, during static
+// destruction, nothing fires any more, and an arm() (rare: a deadline context created by
+// a static destructor) starts a fresh thread that the process's end then stops. So
+// after_func callbacks never run concurrently with the destruction of statics that were
+// constructed before the service started; they must not wait for the exiting thread.
+//
+// fork(): the child has no timer thread, only the parent's heap (the contexts in it were
+// copied with the rest of memory). A pthread_atfork handler holds the mutex across the
+// fork, so the heap is consistent in the child, and the child's handler forgets the
+// parent's thread and starts its own if anything is armed; otherwise the next arm() does.
+// Deadlines therefore fire in the child, both those armed before the fork and after it.
 //
 // Model (LF_MODEL_RELACY): the timer thread is out of the model's scope. There the
 // service is a stub that keeps nothing and fires nothing; deadlines already past at
@@ -34,6 +44,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <system_error>
 #include <vector>
 
 #include "sync/atomic.hpp"
@@ -41,7 +54,11 @@
 #include "sync/wait.hpp"
 
 #if !defined(LF_MODEL_RELACY)
+#include <pthread.h>
+
+#include <cstdlib>
 #include <mutex>
+#include <new>
 #include <thread>
 #endif
 
@@ -73,35 +90,33 @@ class timer_entry {
 
 class timer_service {
  public:
+  // Immortal: see "Lifetime" above.
   static timer_service& instance() {
-    static timer_service service;
-    return service;
+    static timer_service* const service = new timer_service;
+    return *service;
   }
 
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
-
-  ~timer_service() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-      wake_.fetch_add(1, std::memory_order_relaxed);  // relaxed: the mutex orders it with the thread's read
-    }
-    futex_wake_all(wake_);
-    if (thread_.joinable()) thread_.join();
-  }
 
   // Puts `e` in the heap to fire at `when`. `e` must not be armed already.
   void arm(timer_entry& e, wait_clock::time_point when) {
     bool earliest;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
       heap_.push_back(&e);  // first: if it throws, `e` stays unarmed
       e.when_ = when;
       e.index_ = heap_.size() - 1;
       sift_up(e.index_);
       earliest = e.index_ == 0;
+      if (!thread_.joinable()) {
+        try {
+          start_thread();
+        } catch (...) {
+          remove_at(e.index_);
+          throw;
+        }
+      }
       if (earliest) wake_.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the mutex
     }
     if (earliest) futex_wake_one(wake_);
@@ -113,6 +128,12 @@ class timer_service {
     if (e.index_ != timer_entry::not_armed) remove_at(e.index_);
   }
 
+  // Whether the service's thread is running (tests watch it start again after a fork).
+  bool running() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return thread_.joinable();
+  }
+
   // Entries waiting to fire (a snapshot; tests use it to see that nothing is left behind).
   std::size_t armed_approx() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -120,23 +141,71 @@ class timer_service {
   }
 
  private:
-  timer_service() = default;
+  timer_service() {
+    if (const int err = pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child); err != 0) {
+      throw std::system_error(err, std::generic_category(), "lf timer service: pthread_atfork");
+    }
+  }
 
-  void run() {
-    std::vector<timer_entry*> due;
+  // Under mutex_. The first start registers the exit handler (once: atexit entries
+  // cannot be removed, and the service never goes away).
+  void start_thread() {
+    if (!exit_handler_registered_) {
+      if (std::atexit(&stop_at_exit) != 0) throw std::runtime_error("lf timer service: atexit failed");
+      exit_handler_registered_ = true;
+    }
+    const std::uint64_t generation = ++generation_;
+    thread_ = std::thread([this, generation] { run(generation); });
+  }
+
+  // Stops and joins the thread, if one runs (at exit).
+  void stop() noexcept {
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!thread_.joinable()) return;
+      ++generation_;  // the running thread's generation is over
+      wake_.fetch_add(1, std::memory_order_relaxed);  // relaxed: the mutex orders it with the thread's read
+      t = std::move(thread_);
+    }
+    futex_wake_all(wake_);
+    t.join();
+  }
+
+  static void stop_at_exit() noexcept { instance().stop(); }
+
+  // The mutex is held across fork(), so the child's copy of the heap is whole.
+  static void before_fork() noexcept { instance().mutex_.lock(); }
+  static void after_fork_in_parent() noexcept { instance().mutex_.unlock(); }
+  static void after_fork_in_child() noexcept {
+    timer_service& s = instance();
+    // The parent's thread does not exist here: forget its handle. Joining, detaching or
+    // destroying it would act on a thread of the parent; a new, empty std::thread made in
+    // its storage ends the old object's lifetime without running its destructor.
+    new (&s.thread_) std::thread();
+    if (!s.heap_.empty()) {
+      try {
+        s.start_thread();
+      } catch (...) {
+        // No thread could be made: the next arm() tries again.
+      }
+    }
+    s.mutex_.unlock();
+  }
+
+  // Fires due entries one at a time (the mutex is released around each fire), so the
+  // thread holds no memory of its own: nothing is left behind on its stack by a fork.
+  void run(std::uint64_t generation) {
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-      const auto now = wait_clock::now();
-      while (!heap_.empty() && heap_.front()->when_ <= now) {
+    while (generation_ == generation) {
+      if (!heap_.empty() && heap_.front()->when_ <= wait_clock::now()) {
         timer_entry* e = heap_.front();
         remove_at(0);
-        if (e->timer_claim()) due.push_back(e);
-      }
-      if (!due.empty()) {
-        lock.unlock();
-        for (timer_entry* e : due) e->timer_fire();
-        due.clear();
-        lock.lock();
+        if (e->timer_claim()) {
+          lock.unlock();
+          e->timer_fire();
+          lock.lock();
+        }
         continue;
       }
       const int seen = wake_.load(std::memory_order_relaxed);  // relaxed: read under the mutex arm() bumps it under
@@ -192,10 +261,11 @@ class timer_service {
   }
 
   std::mutex mutex_;
-  std::vector<timer_entry*> heap_;  // guarded by mutex_
-  bool stopping_ = false;           // guarded by mutex_
-  std::thread thread_;              // started by the first arm(), under mutex_
-  lf::atomic<int> wake_{0};         // the thread's parking word; changed under mutex_
+  std::vector<timer_entry*> heap_;        // guarded by mutex_
+  std::uint64_t generation_ = 0;          // guarded by mutex_; a thread runs while it is its own
+  bool exit_handler_registered_ = false;  // guarded by mutex_
+  std::thread thread_;                    // started by arm() (or after a fork), under mutex_
+  lf::atomic<int> wake_{0};               // the thread's parking word; changed under mutex_
 };
 
 #else  // LF_MODEL_RELACY: the timer thread is outside the model (see above).
