@@ -1,6 +1,10 @@
 // RCU class: lf::rcu_domain against liburcu's flavours (urcu-memb, urcu-qsbr, urcu-bp),
 // the reader-writer lock RCU replaces (std::shared_mutex, shared side), and a floor with
-// no read-side bracket at all. Workloads:
+// no read-side bracket at all. The peers are urcu-memb and urcu-bp, whose readers, like
+// lf's, need do nothing outside their critical sections. urcu-qsbr's readers must announce
+// quiescent states and go offline before they block, a contract lf does not ask: it is
+// named baseline:: (the floor it is in papers/desnoyers-2012-user-level-rcu.md), so that
+// report.py measures lf against the flavours that share its contract. Workloads:
 //   rcu_read_1thread     one reader: Sections times { lock; load the published pointer,
 //                        acquire; add its value; unlock }. ns_per_section (wall clock)
 //                        and cpu_ns_per_section (the reader's own CPU time).
@@ -86,7 +90,7 @@ struct urcu_memb {
 };
 
 struct urcu_qsbr {
-  static constexpr const char* name = "urcu-qsbr (quiescent state every 64 sections)";
+  static constexpr const char* name = "baseline::urcu-qsbr (quiescent state every 64 sections)";
   void thread_start() { urcu_qsbr_register_thread(); }
   void thread_stop() { urcu_qsbr_unregister_thread(); }
   void lock() { urcu_qsbr_read_lock(); }

@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""Turns the Google Benchmark JSON of bench_spsc / bench_mpmc into report.md and one PNG
-bar chart per workload, and prints the Markdown.
+"""Turns the Google Benchmark JSON of the bench binaries (and of bench/go) into report.md
+and one PNG bar chart per workload, and prints the Markdown.
 
-    bench/report.py --out DIR [--commit SHA] FILE.json...
+    bench/report.py --out DIR [--commit SHA] [--smoke] FILE.json...
 
-Benchmark names are "<workload>/<queue>/..." (bench/workloads.hpp). The figure of a
-(workload, queue) is the median over its repetitions of the counter the workload
-reports; every ratio compares lf with peers measured in the same run. A repetition
-that failed its count/checksum check appears as FAILED with its message, never as a
-number, and makes this script exit with status 2 once the report is written.
+Benchmark names are "<workload>/<implementation>/..." (bench/workloads.hpp). Every row
+carries one figure: its counter named <things>_per_second (a rate, higher is better) or
+<ns|us|ms|s>_per_<thing> (a time, lower is better); the unit and direction come from the
+name, so a new benchmark needs nothing here. A counter cpu_<ns|us|ms|s>_per_<thing> beside
+the figure (a thread's own CPU time) gets a column of its own. The figure of a
+(workload, implementation) is the median over its repetitions; every ratio compares lf
+with peers measured in the same run. A repetition that failed its count/checksum check,
+a counter of another form, a row without a figure, rows of one workload with different
+figures and a file without a result appear as FAILED with the reason, never as a
+number, and make this script exit with status 2 once the report is written.
 """
 
 import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -24,14 +30,48 @@ import matplotlib
 matplotlib.use("Agg")  # no display: write files only
 import matplotlib.pyplot as plt  # noqa: E402  (must follow the backend choice)
 
-# counter -> (unit, scale applied for display, higher is better)
-METRICS = {
-    "items_per_second": ("M items/s", 1e-6, True),
-    "ns_per_pair": ("ns per push+pop", 1.0, False),
-    "ns_per_round_trip": ("ns per round trip", 1.0, False),
-    "ns_per_wakeup": ("ns from cancel to the last waiter awake", 1.0, False),
-    "ns_per_op": ("ns per op", 1.0, False),  # bench_reclaim: one protect + read + drop
+# The fields of a Google Benchmark 1.7 row (and of bench/go's) that are not counters:
+# every other number in a row is a counter.
+RUN_FIELDS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
+              "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",
+              "error_occurred", "error_message", "label", "aggregate_name", "aggregate_unit"}
+RATE = re.compile(r"([a-z][a-z0-9_]*)_per_second")
+TIME = re.compile(r"(cpu_)?(ns|us|ms|s)_per_([a-z][a-z0-9_]*)")
+TIME_UNITS = {"ns": "ns", "us": "µs", "ms": "ms", "s": "s"}
+COUNTER_FORMS = "<things>_per_second or [cpu_]<ns|us|ms|s>_per_<thing>"
+# Plainer words for a few <thing>s (the name itself is used otherwise).
+THINGS = {
+    "pair": "push+pop",
+    "wakeup": "wake-up (cancel to the last waiter awake)",
+    "fib25": "fib(25)",
 }
+
+
+def counter_kind(counter):
+    """(unit, scale applied for display, higher is better) of a counter, read from its
+    name; None for a name of neither form."""
+    m = TIME.fullmatch(counter)
+    if m:
+        cpu, unit, thing = m.groups()
+        return f"{'CPU ' if cpu else ''}{TIME_UNITS[unit]} per {THINGS.get(thing, thing.replace('_', ' '))}", 1.0, False
+    m = RATE.fullmatch(counter)
+    if m:
+        return f"M {m[1].replace('_', ' ')}/s", 1e-6, True
+    return None
+
+
+def counters_of(row):
+    """(figure counter, [companion counters]) of one successful row, or (None, reason)."""
+    counters = sorted(k for k, v in row.items()
+                      if k not in RUN_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool))
+    unknown = [c for c in counters if counter_kind(c) is None]
+    if unknown:
+        return None, f"counter {', '.join(unknown)} is not named {COUNTER_FORMS}"
+    figures = [c for c in counters if not c.startswith("cpu_")]
+    if len(figures) != 1:
+        return None, (f"{len(figures)} figures ({', '.join(figures)})" if figures else "no counter") + \
+            f" in the result: a row reports one figure, named {COUNTER_FORMS}"
+    return figures[0], [c for c in counters if c.startswith("cpu_")]
 
 # The project's targets, as "lf / best peer" bounds (DESIGN and the issues). A third
 # element, when present, restricts the peers the target names (the Michael-Scott queue
@@ -48,6 +88,9 @@ TARGETS = {
     "chan_buffered_2p2c": (">=", 1.5, ("go::",)),
     "chan_unbuffered_handoff": (">=", 1.0, ("go::",)),
     "chan_pingpong": ("<=", 1.0, ("go::",)),
+    # The read side against liburcu's general-purpose flavour (papers/desnoyers-2012-user-level-rcu.md).
+    "rcu_read_1thread": ("<=", 1.0, ("urcu-memb",)),
+    "rcu_read_2threads": ("<=", 1.0, ("urcu-memb",)),
 }
 
 
@@ -60,12 +103,13 @@ def is_baseline(queue):
 
 
 class Result:
-    """All repetitions of one (workload, queue)."""
+    """All repetitions of one (workload, implementation)."""
 
     def __init__(self):
         self.values = []  # one per successful repetition, in display units
         self.errors = []  # one message per failed repetition
         self.metric = None
+        self.companions = defaultdict(list)  # cpu_ counter -> values, in display units
 
     @property
     def failed(self):
@@ -77,33 +121,62 @@ class Result:
 
 
 def load(paths):
-    """Returns ({workload: {queue: Result}}, merged context, requested repetitions)."""
+    """Returns ({workload: {implementation: Result}}, merged context, requested repetitions,
+    {workload size: [file names]}, files without a result)."""
     results = defaultdict(lambda: defaultdict(Result))
-    context, repetitions = {}, set()
+    context, repetitions, sizes, empty = {}, set(), defaultdict(list), []
     for path in paths:
         with open(path) as f:
-            data = json.load(f)
+            text = f.read()
+        data = json.loads(text) if text.strip() else {}  # a binary that registered nothing writes nothing
         context.update(data.get("context", {}))
-        for b in data.get("benchmarks", []):
-            if b.get("run_type") == "aggregate":
-                continue  # medians are computed here, from the repetitions themselves
+        sizes[data.get("context", {}).get("workload size", "full")].append(os.path.basename(path))
+        rows = [b for b in data.get("benchmarks", []) if b.get("run_type") != "aggregate"]
+        if not rows:  # aggregates are recomputed here, from the repetitions themselves
+            empty.append(path)
+        for b in rows:
             workload, queue = b.get("run_name", b["name"]).split("/")[:2]
             r = results[workload][queue]
             repetitions.add(b.get("repetitions", 1))
             if b.get("error_occurred"):
                 r.errors.append(b.get("error_message", "no message"))
                 continue
-            metric = next((m for m in METRICS if m in b), None)
+            metric, companions = counters_of(b)
             if metric is None:
-                r.errors.append("no known counter in the result")
+                r.errors.append(companions)
+                continue
+            if r.metric not in (None, metric):
+                r.errors.append(f"reports {metric} in one repetition, {r.metric} in another")
                 continue
             r.metric = metric
-            r.values.append(b[metric] * METRICS[metric][1])
-    return results, context, repetitions
+            r.values.append(b[metric] * counter_kind(metric)[1])
+            for c in companions:
+                r.companions[c].append(b[c] * counter_kind(c)[1])
+    for rows in results.values():
+        agree_on_metric(rows)
+    return results, context, repetitions, sizes, empty
+
+
+def agree_on_metric(rows):
+    """The rows of one workload are compared, so they must report the same figure (Go's
+    and C++'s rows meet in one workload): the figure most rows report is the workload's,
+    and a row reporting another FAILS."""
+    metrics = [r.metric for r in rows.values() if r.metric]
+    if not metrics:
+        return
+    metric = max(sorted(set(metrics)), key=metrics.count)
+    for r in rows.values():
+        if r.metric not in (None, metric):
+            r.errors.append(f"reports {r.metric} where the workload's other rows report {metric}")
+            r.values.clear()
 
 
 def metric_of(rows):
-    return next((r.metric for r in rows.values() if r.metric), None)
+    return next((r.metric for r in rows.values() if r.metric and not r.failed), None)
+
+
+def companions_of(rows):
+    return sorted({c for r in rows.values() if not r.failed for c in r.companions})
 
 
 def comparison(rows, higher_better, peer_prefixes=None):
@@ -176,17 +249,27 @@ def chart(workload, rows, unit, higher_better, path):
     plt.close(fig)
 
 
-def header(args, context, repetitions, calibration):
-    lines = [
-        "# lf benchmark report",
-        "",
+def smoke(args, sizes):
+    """True for a smoke run, or where a file of the run did less than its full workload."""
+    return args.smoke or bool(set(sizes) - {"full"})
+
+
+def header(args, context, repetitions, sizes, calibration):
+    lines = ["# lf benchmark report", ""]
+    if smoke(args, sizes):
+        told = "; ".join(f"{size}: {', '.join(files)}" for size, files in sorted(sizes.items()))
+        lines += [f"**Smoke run** (workload size, {told}): it shows that every benchmark runs, "
+                  "checks what it moved and reaches this report. **Its figures are not measurements: quote none "
+                  "of them.**", ""]
+    lines += [
         f"- commit: {args.commit}",
         f"- date: {context.get('date', 'unknown')}",
         f"- machine: {machine(context)}",
         f"- compiler: {context.get('compiler', 'unknown')}; flags: {context.get('build flags', 'unknown')}",
         f"- repetitions per figure: {', '.join(map(str, sorted(repetitions)))}, interleaved at random; "
         "figure = median, spread = min-max over the repetitions",
-        f"- queue capacity requested: {context.get('requested capacity', '?')} (the tables show what each holds)",
+        *([f"- queue capacity requested: {context['requested capacity']} (the tables show what each holds)"]
+          if "requested capacity" in context else []),
         "- every run checked its item count and checksum before reporting; a failed check shows as FAILED",
         "- each thread pinned to a CPU, round robin; a waiting thread spins with pause, and where threads "
         "outnumber CPUs (2P2C on 2 CPUs) yields after 64 failed tries",
@@ -203,9 +286,10 @@ def header(args, context, repetitions, calibration):
                          f"DESIGN.md section 6 quotes 500-600 ns): {figure}")
     return lines + [
         "",
-        "Ratios are lf / best peer, both medians from this run; baselines (mutex) are not peers. "
-        "Throughput: > 1.0 means lf moves more items per second. "
-        "Latency (pair, pingpong): lf time / peer time, so <= 1.0 means lf is as fast or faster. "
+        "Ratios are lf / best peer, both medians from this run; rows named baseline:: are yardsticks (a mutex, "
+        "a lock, a floor, a scheme with another contract: each benchmark's source says which), not peers. "
+        "Rates (per second): > 1.0 means lf does more per second. "
+        "Times (pair, pingpong, per section, ...): lf time / peer time, so <= 1.0 means lf is as fast or faster. "
         "Run-to-run variation on this machine is large (DESIGN.md section 6; the calibration spread above "
         "shows how much the machine itself moved): compare figures only within one report.",
         "",
@@ -215,22 +299,34 @@ def header(args, context, repetitions, calibration):
 def section(workload, rows, context, out):
     """(Markdown lines, Targets row or None) for one workload; writes its PNG."""
     metric = metric_of(rows)
-    unit, _, higher_better = METRICS[metric] if metric else ("", 1.0, True)
+    unit, _, higher_better = counter_kind(metric) if metric else ("", 1.0, True)
     cmp_ = comparison(rows, higher_better)
+    companions = companions_of(rows)
+    # Only containers have a capacity (bench/workloads.hpp describe()).
+    capacity = any(f"capacity {q}" in context for q in rows)
+    columns = ([f"median ({unit})", "min", "max"] + [f"median ({counter_kind(c)[0]})" for c in companions]
+               + (["capacity"] if capacity else []) + ["lf / this"])
     lines = [f"## {workload}", "", f"{unit}, {'higher' if higher_better else 'lower'} is better.", "",
-             f"| queue | median ({unit}) | min | max | capacity | lf / this |", "|---|---:|---:|---:|---:|---:|"]
+             "| implementation | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for q in ranked(rows, higher_better):
         r = rows[q]
-        cap = context.get(f"capacity {q}", "?")
+        cap = [context.get(f"capacity {q}", "?")] if capacity else []
         name = f"**{q}**" if is_lf(q) else (f"{q} (best peer)" if cmp_ and q == cmp_[1] else q)
         if r.failed:
-            lines.append(f"| {name} | FAILED: {'; '.join(sorted(set(r.errors))) or 'no result'} | | | {cap} | |")
+            cells = [f"FAILED: {'; '.join(sorted(set(r.errors))) or 'no result'}", "", ""] + [""] * len(companions)
+            lines.append("| " + " | ".join([name] + cells + cap + [""]) + " |")
             continue
+        cells = [fmt(r.median), fmt(min(r.values)), fmt(max(r.values))]
+        cells += [fmt(statistics.median(r.companions[c])) if r.companions.get(c) else "" for c in companions]
         lf_over = f"{rows[cmp_[0]].median / r.median:.2f}" if cmp_ else ""
-        lines.append(f"| {name} | {fmt(r.median)} | {fmt(min(r.values))} | {fmt(max(r.values))} | {cap} | {lf_over} |")
+        lines.append("| " + " | ".join([name] + cells + cap + [lf_over]) + " |")
     if cmp_:
         sense = "higher is better" if higher_better else "lf time / peer time, <= 1.0 is better"
-        lines += ["", f"**lf / best peer ({cmp_[1]}): {cmp_[2]:.2f}** ({sense})"]
+        lf_r, peer_r = rows[cmp_[0]], rows[cmp_[1]]
+        also = [f"{counter_kind(c)[0]}: {statistics.median(lf_r.companions[c]) / statistics.median(peer_r.companions[c]):.2f}"
+                for c in companions if lf_r.companions.get(c) and peer_r.companions.get(c)]
+        lines += ["", f"**lf / best peer ({cmp_[1]}): {cmp_[2]:.2f}** ({sense})"
+                  + (f"; the same rows by {', '.join(also)}" if also else "")]
     else:
         lines += ["", "**lf / best peer: n/a** (lf or every peer failed or is missing)"]
     if metric:
@@ -257,10 +353,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for report.md and the PNGs")
     ap.add_argument("--commit", default="unknown", help="the lf commit measured")
+    ap.add_argument("--smoke", action="store_true", help="a smoke run (bench/run.sh, LF_BENCH_SMOKE): say so, judge no target")
     ap.add_argument("json", nargs="+")
     args = ap.parse_args()
 
-    results, context, repetitions = load(args.json)
+    results, context, repetitions, sizes, empty = load(args.json)
     if not results:
         sys.exit("report.py: no benchmark results in " + ", ".join(args.json))
     os.makedirs(args.out, exist_ok=True)
@@ -275,14 +372,18 @@ def main():
         body += lines
         if target:
             targets.append(target)
+    if smoke(args, sizes):
+        targets = ["## Targets", "", "Not judged: a smoke run measures nothing."]
 
-    text = "\n".join(header(args, context, repetitions, calibration) + targets + [""] + body)
+    missing = [f"- FAILED: {path} holds no benchmark result" for path in empty]
+    text = "\n".join(header(args, context, repetitions, sizes, calibration) + missing + targets + [""] + body)
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(text)
     print(text)
     failures = sum(r.failed for group in (results, calibration) for rows in group.values() for r in rows.values())
-    if failures:
-        print(f"report.py: {failures} (workload, queue) result(s) FAILED their checks", file=sys.stderr)
+    if failures or empty:
+        print(f"report.py: {failures} (workload, implementation) result(s) FAILED"
+              + (f", {len(empty)} file(s) without a result" if empty else ""), file=sys.stderr)
         sys.exit(2)
 
 

@@ -5,9 +5,17 @@
 #   bench/run.sh OUTDIR
 #   LF_BENCH_REPS=9 bench/run.sh OUTDIR           repetitions per benchmark (default 5)
 #   LF_BENCH_FILTER='pingpong' bench/run.sh OUTDIR  passed as --benchmark_filter
+#   LF_BENCH_SMOKE=1 bench/run.sh OUTDIR           the smoke: one repetition of every benchmark
+#       (the scaling ones too) and of Go's on 1/1000 of its items when go is on PATH, then
+#       bench/report_test.py; about 1.5 minutes on an idle 2-CPU machine, more on a busy
+#       one. Fails when a binary gives no result or any row of the report is FAILED. The
+#       ctest bench_smoke (label bench_smoke, `bench` preset) runs it. Its figures are not
+#       measurements.
+#   LF_BENCH_BIN=DIR bench/run.sh OUTDIR            run the bench_* binaries in DIR, build nothing
 #
 # Exits non-zero when a build or run fails, or when any benchmark failed its count /
-# checksum check (the report is written first and shows it as FAILED).
+# checksum check or its result did not reach the report (the report is written first and
+# shows it as FAILED).
 # Installs nothing: the peers' Debian packages must be present.
 set -euo pipefail
 
@@ -18,12 +26,26 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$root"
 
-cmake --preset bench
-cmake --build --preset bench
+# Each C++ benchmark is one fixed run (Iterations(1), bench/workloads.hpp), which no
+# --benchmark_min_time shortens: the smoke runs it once, as measured, so that what it
+# checks is the code a measurement runs.
+smoke=no
+if [[ -n ${LF_BENCH_SMOKE:-} && $LF_BENCH_SMOKE != 0 ]]; then
+  smoke=yes
+  export LF_BENCH_SCALING=1  # registers the scaling workloads too (bench/workloads.hpp)
+fi
+reps=${LF_BENCH_REPS:-$([[ $smoke == yes ]] && echo 1 || echo 5)}
+
+bin=${LF_BENCH_BIN:-}
+if [[ -z $bin ]]; then
+  cmake --preset bench
+  cmake --build --preset bench
+  bin=build/bench/bench
+fi
 
 # Repetitions are interleaved at random across benchmarks, so a slow spell of the
 # machine spreads over all queues instead of landing on one.
-args=(--benchmark_repetitions="${LF_BENCH_REPS:-5}"
+args=(--benchmark_repetitions="$reps"
       --benchmark_report_aggregates_only=false
       --benchmark_enable_random_interleaving=true
       --benchmark_out_format=json)
@@ -42,9 +64,14 @@ for i in "${!benches[@]}"; do
   name=${benches[$i]}
   echo "== bench: $name ($((i + 1))/${#benches[@]}) =="
   rm -f "$out/$name.json"
-  build/bench/bench/bench_"$name" "${args[@]}" --benchmark_out="$out/$name.json"
-  # A filter that matches nothing in this binary leaves an empty file.
-  if [[ -s $out/$name.json ]]; then jsons+=("$out/$name.json"); else rm -f "$out/$name.json"; fi
+  "$bin/bench_$name" "${args[@]}" --benchmark_out="$out/$name.json"
+  # A filter that matches nothing in this binary leaves an empty file; with no filter, so
+  # does a binary that registered nothing, and report.py fails that file.
+  if [[ -s $out/$name.json || -z ${LF_BENCH_FILTER:-} ]]; then
+    jsons+=("$out/$name.json")
+  else
+    rm -f "$out/$name.json"
+  fi
 done
 # Go's channels, select and context on the same machine in the same run (bench/go), when
 # a Go toolchain is present: its JSON joins the report beside bench_channel's.
@@ -52,9 +79,13 @@ done
 go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
-if command -v go >/dev/null 2>&1 && [[ $go_wanted == yes ]]; then
+go_args=(-reps "$reps" -out "$out/go_channel.json")
+if [[ $smoke == yes ]]; then go_args+=(-smoke); fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "== bench: no go on PATH: Go's channels are left out (scripts/deps.sh bench installs golang-go) =="
+elif [[ $go_wanted == yes ]]; then
   echo "== bench: go channels =="
-  (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . -reps "${LF_BENCH_REPS:-5}" -out "$out/go_channel.json")
+  (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . "${go_args[@]}")
   jsons+=("$out/go_channel.json")
 fi
 if [[ ${#jsons[@]} -eq 0 ]]; then
@@ -74,4 +105,12 @@ python=python3
 if ! "$python" -c 'import matplotlib' 2>/dev/null; then python=/usr/bin/python3; fi
 
 echo "== report: $out/report.md =="
-"$python" bench/report.py --out "$out" --commit "$commit" "${jsons[@]}"
+report_args=(--out "$out" --commit "$commit")
+if [[ $smoke == yes ]]; then report_args+=(--smoke); fi
+"$python" bench/report.py "${report_args[@]}" "${jsons[@]}"
+
+if [[ $smoke == yes ]]; then
+  # The report step also fails what it must fail (a FAILED check, an unknown counter, ...).
+  echo "== smoke: bench/report_test.py =="
+  "$python" bench/report_test.py
+fi

@@ -6,11 +6,14 @@
 #   asan     (ASan + UBSan)     unit, stress, process
 #   clang    (clang++, -O2)     unit, stress, process
 #   release  (-O2, asserts on)  unit, stress, process; then install + a consumer project
+#   bench    (-O2, the peers)   bench_smoke: every benchmark binary and Go's, one repetition,
+#                               through the report (installs the bench packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 scripts/deps.sh test
+scripts/deps.sh bench  # for the last lane; first, so that a missing package stops the run at once
 
 passed=0
 failed=0
@@ -72,6 +75,9 @@ else
   echo "lf test: the installed package did not build and run a consumer" >&2
   failed=$((failed + 1))
 fi
+
+build bench
+lane bench bench_smoke
 
 echo
 echo "lf test: $passed passed, $failed failed"

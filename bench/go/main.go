@@ -4,6 +4,7 @@
 // is on PATH.
 //
 //	go run . -reps 5 -out go_channel.json
+//	go run . -reps 1 -smoke -out go_channel.json   (1/1000 of every count: a check, not a measurement)
 //
 // Every run checks what it moved (count and checksum) and reports an error instead of a
 // figure when a check fails, as the C++ workloads do.
@@ -23,12 +24,17 @@ import (
 
 const (
 	capacity      = 1024 // the C++ benches' queue_capacity
-	items         = 2_000_000
-	handoffs      = 200_000
-	roundTrips    = 100_000
-	selectItems   = 1_000_000
 	cancelWaiters = 4
-	cancelRounds  = 2_000
+)
+
+// The counts of the C++ workloads; -smoke divides each by 1000 (every quotient still
+// splits evenly over its producers).
+var (
+	items        = 2_000_000
+	handoffs     = uint64(200_000)
+	roundTrips   = uint64(100_000)
+	selectItems  = 1_000_000
+	cancelRounds = 2_000
 )
 
 type result struct {
@@ -129,7 +135,7 @@ func pingpong() (string, float64, time.Duration, error) {
 	}
 	elapsed := time.Since(start)
 	close(there)
-	return "ns_per_round_trip", float64(elapsed.Nanoseconds()) / roundTrips, elapsed, nil
+	return "ns_per_round_trip", float64(elapsed.Nanoseconds()) / float64(roundTrips), elapsed, nil
 }
 
 // One sender, one receiver, unbuffered: the cost of one rendezvous.
@@ -153,7 +159,7 @@ func handoff() (string, float64, time.Duration, error) {
 	if sum != handoffs*(handoffs+1)/2 {
 		return "", 0, elapsed, fmt.Errorf("checksum %d", sum)
 	}
-	return "items_per_second", handoffs / elapsed.Seconds(), elapsed, nil
+	return "items_per_second", float64(handoffs) / elapsed.Seconds(), elapsed, nil
 }
 
 // Four producers each on its own buffered channel; one consumer selects over the four.
@@ -217,13 +223,19 @@ func cancelLatency() (string, float64, time.Duration, error) {
 			return "", 0, total, fmt.Errorf("err %v", ctx.Err())
 		}
 	}
-	return "ns_per_wakeup", float64(total.Nanoseconds()) / cancelRounds, total, nil
+	return "ns_per_wakeup", float64(total.Nanoseconds()) / float64(cancelRounds), total, nil
 }
 
 func main() {
 	reps := flag.Int("reps", 5, "repetitions of every workload")
 	out := flag.String("out", "go_channel.json", "where to write the JSON")
+	smoke := flag.Bool("smoke", false, "1/1000 of every count: every workload runs and checks, its figures mean nothing")
 	flag.Parse()
+	size := "full"
+	if *smoke {
+		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
+		size = "smoke (-smoke): 1/1000 of every count"
+	}
 
 	workloads := []struct {
 		name string
@@ -265,8 +277,9 @@ func main() {
 	}
 	doc := map[string]interface{}{
 		"context": map[string]interface{}{
-			"go version": runtime.Version(),
-			"GOMAXPROCS": runtime.GOMAXPROCS(0),
+			"go version":    runtime.Version(),
+			"GOMAXPROCS":    runtime.GOMAXPROCS(0),
+			"workload size": size,
 		},
 		"benchmarks": results,
 	}
