@@ -27,10 +27,15 @@
 // Where goroutines run. On a worker_pool, each is a detach()ed task; the pool's bounded
 // submission policy applies (a go() may then wait for room, run f in the caller, or throw
 // lf::pool_full — the group stays consistent either way), and lf::pool_closed reaches
-// the caller of go(). wait() called on a worker of that pool helps run the pool's tasks
-// until the group is done, as lf::pool_future does, so a task may run a group and wait
-// for it even in a pool of one worker. Without a pool each goroutine gets a std::jthread
-// of its own; finished threads are joined by later go() calls and by wait().
+// the caller of go() (or try_go()). A goroutine that the pool's shutdown_now drops before
+// it started counts as failed with std::future_error(broken_promise), the error a dropped
+// submit()'s future throws: wait() returns it (if it is the first error), a with_context
+// context is cancelled with it, and its slot under set_limit is given back. So wait() and
+// the destructor return on a pool that was shut down either way. wait() called on a
+// worker of that pool helps run the pool's tasks until the group is done, as
+// lf::pool_future does, so a task may run a group and wait for it even in a pool of one
+// worker. Without a pool each goroutine gets a std::jthread of its own; finished threads
+// are joined by later go() calls and by wait().
 //
 // Differences from Go, each where C++ can say more than a panic:
 //   set_limit while goroutines are active throws std::logic_error (Go panics; lf checks
@@ -133,7 +138,7 @@ class errgroup {
 
   // Waits for every goroutine started so far; returns the first error (empty if none).
   [[nodiscard]] std::exception_ptr wait() {
-    worker_pool::wait_for(s_->pool, s_->idle);
+    worker_pool::wait_done(s_->pool, s_->idle);
     s_->join_finished_threads(true);
     std::exception_ptr e;
     {
@@ -261,7 +266,12 @@ class errgroup {
     };
     try {
       if (s.pool != nullptr) {
-        s.pool->detach(std::move(body));
+        // Dropped by the pool's shutdown_now: the goroutine fails with the error a dropped
+        // submit() reports, and gives its slot back (without this, wait() never returns).
+        s.pool->place(s.pool->detached(std::move(body), [st = s_, slot]() noexcept {
+          st->record(detail::dropped_task_error());
+          st->finish(slot);
+        }));
       } else {
         s.join_finished_threads(false);
         auto r = std::make_unique<thread_record>();

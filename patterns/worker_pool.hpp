@@ -35,14 +35,31 @@
 //                       the pool drains), then joins the workers. The destructor calls it.
 //   shutdown_now()      stops accepting any submission and drops every task that has
 //                       not started: a dropped submit() task's future throws
-//                       std::future_error with std::future_errc::broken_promise; dropped
-//                       detach() tasks are counted in dropped(). Running tasks finish.
+//                       std::future_error with std::future_errc::broken_promise, and a
+//                       dropped lf::errgroup goroutine reports that same error to its
+//                       group's wait() (patterns/errgroup.hpp); every dropped task is
+//                       counted in dropped(). Running tasks finish.
 //                       It may escalate a graceful shutdown another thread is waiting in.
 //   After shutdown has begun, every submission throws lf::pool_closed (an error at the
 //   call, not an error future: the caller learns at once that nothing was queued); so
 //   does a submitter that was waiting for room when it began.
-//   Calling shutdown, shutdown_now or the destructor from a worker of the same pool
-//   throws std::logic_error (it would join itself).
+//   Calling shutdown or shutdown_now from a worker of the same pool throws
+//   std::logic_error (it would join itself).
+//   The destructor calls shutdown(), and may also run on a worker of the pool: a task
+//   that lets go of the last std::shared_ptr to its pool, in its body or when its
+//   captures are destroyed after it ran. That worker then does the shutdown itself: it
+//   drains the pool (running queued tasks too: in a pool of one nobody else would),
+//   joins the other workers and detaches its own thread, which, once the task returns,
+//   touches nothing of the pool and ends. (Supported rather than forbidden: tasks that
+//   hold a shared_ptr to keep their pool alive are common, and which thread lets go last
+//   is chance, so a rule against it could not be kept.) The rest of that task must not
+//   use the pool either (an exception it then throws from a detach() task has no hook
+//   left and is dropped), and no other task may be waiting for it (the drain would wait
+//   for that waiter: a deadlock, as with any shutdown that waits for itself). Only a
+//   task the worker runs directly may do this: one run while its worker helps (a
+//   pool_future or errgroup wait) or run by its submitter (overflow_policy) would return
+//   into frames of the destroyed pool, so there the destructor (noexcept: it cannot
+//   throw) aborts with a message naming the misuse.
 //   No order is promised between tasks.
 //
 // Bounded submission (pool_options). queue_limit caps the tasks accepted and not yet
@@ -70,11 +87,22 @@
 // (another thread, a worker of another pool) they sleep on the word (futex).
 // What helping costs: the waiting task's stack stays under the tasks it runs, so a task
 // that holds a lock while it waits can deadlock with a task it runs meanwhile, and the
-// wait returns only when the task it is running finishes. Timed waits are not offered.
+// wait returns only when the task it is running finishes.
+// Timed waits, wait_for(d) and wait_until(t), return std::future_status::ready or
+// ::timeout (never ::deferred). d goes through lf::deadline_after (sync/wait.hpp): a
+// negative d throws std::invalid_argument naming it, and a d too long to add to now
+// (hours::max()) means no deadline. Off the pool they sleep on the word until the
+// deadline; on a worker they help until the deadline, and a task they started runs to
+// its end, so they may return later than the deadline by as long as that task takes.
 //
 // parallel_for(pool, first, last, f)  calls f(i) for every i in [first, last), in chunks
 // (see there), the calling thread taking part; returns when all have run and rethrows
 // the first exception a chunk threw (the chunks not yet started are skipped).
+// parallel_for_chunks(pool, first, last, f)  the same, calling f(begin, end) once per
+// chunk. Any integer type, any range: the count is computed in the unsigned type, so
+// [INT_MIN, INT_MAX) works. An empty range (first >= last) returns at once; otherwise a
+// pool that no longer accepts submissions from the caller (shutdown has begun) throws
+// lf::pool_closed, and nothing has run.
 //
 // Introspection (snapshots, exact only when the pool is quiet): workers(), running()
 // (tasks executing now, in workers or in callers), completed() (tasks workers ran,
@@ -86,9 +114,12 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <future>
@@ -109,6 +140,7 @@
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 #include "sync/thread.hpp"
+#include "sync/wait.hpp"
 
 namespace lf {
 
@@ -147,6 +179,13 @@ enum class overflow_policy { block, fail, caller_runs };
 template <class R>
 class pool_future;
 
+namespace detail {
+// The index types parallel_for takes: integers of up to 64 bits, not bool.
+template <class Index>
+concept chunkable_index =
+    std::is_integral_v<Index> && !std::is_same_v<std::remove_cv_t<Index>, bool> && sizeof(Index) <= 8;
+}  // namespace detail
+
 // Designated initializers read best: lf::pool_options{.workers = 4, .queue_limit = 64,
 // .on_full = lf::overflow_policy::fail}. (g++ 12 with -Wextra warns about the fields such
 // a list leaves out, -Wmissing-field-initializers; assigning the fields one by one does not.)
@@ -173,7 +212,9 @@ class worker_pool {
   // Throws std::invalid_argument naming the field: workers < 0, queue_limit 0 or past
   // INT_MAX, on_full not one of the policies.
   explicit worker_pool(pool_options options)
-      : hook_(std::move(options.on_detached_error)), injection_(injection_capacity), on_full_(options.on_full) {
+      : hook_(shared_hook(std::move(options.on_detached_error))),
+        injection_(injection_capacity),
+        on_full_(options.on_full) {
     if (options.workers < 0) {
       throw std::invalid_argument("lf::worker_pool: workers = " + std::to_string(options.workers) +
                                   " (must be >= 0)");
@@ -206,7 +247,14 @@ class worker_pool {
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
 
-  ~worker_pool() { shutdown(); }
+  // shutdown(); on a worker of this pool, see the header comment and close_from_worker.
+  ~worker_pool() {
+    if (on_this_pool()) {
+      close_from_worker();
+    } else {
+      shutdown();
+    }
+  }
 
   template <class F, class... A>
   using result_of = std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>;
@@ -256,9 +304,11 @@ class worker_pool {
     return try_place(task);
   }
 
+  // May be called from the hook itself (the hook runs outside the lock this takes).
   void set_error_hook(error_hook hook) {
+    std::shared_ptr<const error_hook> h = shared_hook(std::move(hook));
     std::lock_guard<std::mutex> lock(hook_mutex_);
-    hook_ = std::move(hook);
+    hook_.swap(h);  // the old hook is destroyed after the lock is released
   }
 
   void wait_idle() const {
@@ -300,6 +350,9 @@ class worker_pool {
   template <class R>
   friend class pool_future;
   friend class errgroup;
+  template <class Index, class F>
+    requires detail::chunkable_index<Index>
+  friend void parallel_for_chunks(worker_pool& pool, Index first, Index last, F&& f);
 
   // state_: who may submit.
   static constexpr int open = 0;               // everyone
@@ -313,20 +366,27 @@ class worker_pool {
 
   struct alignas(cache_line) worker {
     lf::chase_lev_deque<detail::pool_task*> deque{256};
-    // Written by the owning worker only (load + store, no RMW); read by introspection.
+    // Written by the owning worker's thread only; read by introspection.
     lf::atomic<std::uint64_t> completed{0};
     lf::atomic<std::uint64_t> stolen{0};
-    lf::atomic<std::uint64_t> running{0};  // more than one while it helps (pool_future)
+    // Tasks of this pool on the worker's stack: more than one while it helps (a
+    // pool_future or errgroup wait) or runs a submission itself (overflow_policy).
+    lf::atomic<std::uint64_t> running{0};
   };
+
+  static std::shared_ptr<const error_hook> shared_hook(error_hook hook) {
+    return hook ? std::make_shared<const error_hook>(std::move(hook)) : nullptr;
+  }
 
   static std::ptrdiff_t checked_count(std::ptrdiff_t n) {
     if (n < 0) throw std::invalid_argument("lf::worker_pool: n = " + std::to_string(n) + " workers (must be >= 0)");
     return n;
   }
 
-  template <class Fn>
-  static std::unique_ptr<detail::pool_task> make_task(Fn&& fn) {
-    return std::make_unique<detail::pool_task_of<std::decay_t<Fn>>>(std::forward<Fn>(fn));
+  template <class Fn, class OnDrop = detail::ignore_drop>
+  static std::unique_ptr<detail::pool_task> make_task(Fn&& fn, OnDrop&& on_drop = OnDrop{}) {
+    return std::make_unique<detail::pool_task_of<std::decay_t<Fn>, std::decay_t<OnDrop>>>(
+        std::forward<Fn>(fn), std::forward<OnDrop>(on_drop));
   }
 
   struct no_context {};
@@ -355,15 +415,20 @@ class worker_pool {
     return std::pair<std::unique_ptr<detail::pool_task>, pool_future<R>>(std::move(task), std::move(future));
   }
 
-  template <class F>
-  std::unique_ptr<detail::pool_task> detached(F&& f) {
-    return make_task([this, f = std::forward<F>(f)]() mutable {
-      try {
-        f();
-      } catch (...) {
-        report_detached_error(std::current_exception());
-      }
-    });
+  // A detach() task; on_drop() runs if shutdown_now drops it (errgroup's goroutines
+  // report the drop to their group through it).
+  template <class F, class OnDrop = detail::ignore_drop>
+  std::unique_ptr<detail::pool_task> detached(F&& f, OnDrop&& on_drop = OnDrop{}) {
+    return make_task(
+        [this, f = std::forward<F>(f)]() mutable {
+          try {
+            f();
+          } catch (...) {
+            // A task that destroyed its pool (see close_from_worker) has no hook left.
+            if (!orphaned_) report_detached_error(std::current_exception());
+          }
+        },
+        std::forward<OnDrop>(on_drop));
   }
 
   // Queues the task, or follows on_full when the limit is reached.
@@ -400,6 +465,11 @@ class worker_pool {
 
   static bool accepts(int state, bool inside) { return state == open || (state == accepting_inside && inside); }
 
+  // Throws pool_closed when a submission from the calling thread would be refused now.
+  void require_accepting() const {
+    if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw pool_closed();
+  }
+
   // Counts the task as pending, then queues it. pending_ is raised before the state is
   // read, and close() writes the state before it reads pending_ (all seq_cst): either
   // this submission sees the pool closing and withdraws, or close() sees it pending and
@@ -426,11 +496,15 @@ class worker_pool {
     lot_.unpark_one();  // after the push: the parking protocol's publication
   }
 
+  // On a worker (block policy, or caller_runs) the task counts in that worker's
+  // `running`, which is then the depth of this pool's tasks on its stack
+  // (close_from_worker reads it); elsewhere in callers_running_.
   void run_in_caller(std::unique_ptr<detail::pool_task> task) {
-    callers_running_.fetch_add(1, std::memory_order_relaxed);
+    lf::atomic<std::uint64_t>& running = on_this_pool() ? workers_[current_index_]->running : callers_running_;
+    running.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic (and the owner's own depth)
     task->run();
     task.reset();
-    callers_running_.fetch_sub(1, std::memory_order_relaxed);
+    running.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
     ran_by_callers_.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -454,12 +528,16 @@ class worker_pool {
     t->receive();
     if (gate_) gate_->release();  // it left its queue: room for one more submission
     if (state_.load(std::memory_order_relaxed) == dropping) {
+      t->drop();
       delete t;  // a submit() task's future now reports broken_promise
       dropped_.fetch_add(1, std::memory_order_relaxed);
     } else {
       me.running.store(me.running.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       t->run();
-      delete t;  // before finish_one: wait_idle returning means the captures are gone too
+      // Before finish_one: wait_idle returning means the captures are gone too. The run
+      // or this delete may have destroyed the pool (its last shared_ptr): then stop here.
+      delete t;
+      if (orphaned_) return;
       me.running.store(me.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       me.completed.store(me.completed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
@@ -496,70 +574,98 @@ class worker_pool {
         }
       }
       execute(t, me);
+      if (orphaned_) return;  // the task destroyed the pool: *this is gone (close_from_worker)
     }
     current_pool_ = nullptr;
   }
 
   // A worker of this pool waiting inside a task (pool_future, errgroup): runs tasks
-  // until ready() returns true, parking in the pool's lot when none is found. ready() is
-  // called until it returns true, then never again (errgroup's may take a slot).
-  // before_park() runs before each park and may call it off (false: the wait is over):
-  // a pool_future registers there as a helper, so that only a wait that really sleeps
-  // makes the completion wake the lot. Whoever makes ready() true must, after publishing
-  // that, wake this lot (unpark_all) when a helper may be parked: completion::complete
-  // does for a registered helper; errgroup does for a slot waiter.
-  // The wait runs inside a task, so pending_ > 0 and stop_ cannot be raised meanwhile.
+  // until ready() returns true, parking in the pool's lot when none is found; false when
+  // `deadline` passed first (time_point::max(): none; a task started before it runs to
+  // its end). ready() is called until it returns true, then never again (errgroup's may
+  // take a slot). before_park() runs before each park and may call it off (false: the
+  // wait is over): a pool_future registers there as a helper, so that only a wait that
+  // really sleeps makes the completion wake the lot. Whoever makes ready() true must,
+  // after publishing that, wake this lot (unpark_all) when a helper may be parked:
+  // completion::complete does for a registered helper; errgroup does for a slot waiter.
+  // The wait runs inside a task, so stop_ cannot be raised meanwhile (close_from_worker
+  // waits through it with its own task already counted out).
   template <class Ready, class BeforePark>
-  void help_until(Ready&& ready, BeforePark&& before_park) {
+  bool help_until(Ready&& ready, BeforePark&& before_park,
+                  wait_clock::time_point deadline = wait_clock::time_point::max()) {
     const std::size_t self = current_index_;
     worker& me = *workers_[self];
+    const bool timed = deadline != wait_clock::time_point::max();
     for (;;) {
-      if (ready()) return;
+      if (ready()) return true;
+      if (timed && wait_clock::now() >= deadline) return false;
       detail::pool_task* t = find_task(self);
       if (t == nullptr) {
-        if (!before_park()) return;
+        if (!before_park()) return true;
         bool over = false;
-        lot_.park_until([&] {
-          t = find_task(self);
-          if (t != nullptr) return true;
-          over = ready();
-          return over;
-        });
-        if (over) return;
-        if (t == nullptr) continue;
+        const bool woken = lot_.park_until(
+            [&] {
+              t = find_task(self);
+              if (t != nullptr) return true;
+              over = ready();
+              return over;
+            },
+            deadline);
+        if (over) return true;
+        if (t == nullptr) {
+          if (!woken) return false;
+          continue;
+        }
       }
       execute(t, me);
     }
   }
 
-  // Waits for `done`: helping if the caller is a worker of `pool`, else on the word.
-  static void wait_for(worker_pool* pool, detail::completion& done) {
-    if (done.is_done()) return;
+  // Waits for `done` until `deadline` (time_point::max(): none): helping if the caller
+  // is a worker of `pool`, else on the word. True once done; false when the deadline
+  // passed first.
+  static bool wait_done(worker_pool* pool, detail::completion& done,
+                        wait_clock::time_point deadline = wait_clock::time_point::max()) {
+    if (done.is_done()) return true;
     if (pool != nullptr && pool->on_this_pool()) {
       bool registered = false;
-      pool->help_until([&] { return done.is_done(); },
-                       [&] {
-                         if (registered) return true;
-                         registered = true;
-                         return done.register_helper();  // false: done meanwhile
-                       });
-    } else {
-      done.wait_blocking();
+      return pool->help_until([&] { return done.is_done(); },
+                              [&] {
+                                if (registered) return true;
+                                registered = true;
+                                return done.register_helper();  // false: done meanwhile
+                              },
+                              deadline) ||
+             done.is_done();  // done just as the deadline passed
     }
+    return done.wait_blocking(deadline);
   }
 
+  // (4) seq_cst: its release half publishes the task's effects (pairs with (3)); seq_cst
+  // for (D2): a worker draining the pool from its destructor (close_from_worker) parks in
+  // the lot, which the futex wake on pending_ does not reach. (D1) store, [P1], its load
+  // of pending_, against (4), (D2): all seq_cst, so either its load reads this decrement
+  // (or later) or (D2) reads its flag and wakes the lot.
   void finish_one() {
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {  // (4) release: the task's effects; pairs with (3)
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1) {  // (4)
       pending_.notify_all();
+      if (draining_worker_.load(std::memory_order_seq_cst)) lot_.unpark_all();  // (D2) pairs with (D1)
     }
   }
 
+  // The hook runs outside hook_mutex_, so that it may call set_error_hook; the copy of
+  // the shared_ptr keeps it alive while it runs even if it is replaced meanwhile. Nothing
+  // of the pool is touched after the call (a hook may let go of the pool's last owner).
   void report_detached_error(std::exception_ptr e) noexcept {
     detached_errors_.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(hook_mutex_);
-    if (!hook_) return;
+    std::shared_ptr<const error_hook> hook;
+    {
+      std::lock_guard<std::mutex> lock(hook_mutex_);
+      hook = hook_;
+    }
+    if (!hook) return;
     try {
-      hook_(std::move(e));
+      (*hook)(std::move(e));
     } catch (...) {  // a throwing hook must not take the worker down either
     }
   }
@@ -574,6 +680,7 @@ class worker_pool {
       lot_.unpark_all();  // parked workers help drop what other workers still hold
       while (detail::pool_task* t = injection_.try_pop()) {
         if (gate_) gate_->release();
+        t->drop();
         delete t;
         dropped_.fetch_add(1, std::memory_order_relaxed);
         finish_one();
@@ -589,6 +696,45 @@ class worker_pool {
     joined_ = true;
   }
 
+  // The destructor on worker `self`, inside the task that let go of the pool's last
+  // owner (the header comment says when that is allowed). It cannot join itself, and the
+  // pool's memory is freed as soon as it returns, while this thread is still inside that
+  // task. So: count the task out of pending_ now (execute will not reach finish_one),
+  // drain as shutdown() would while helping run what is queued (in a pool of one nobody
+  // else would), join every other worker, detach this thread, and raise orphaned_ (a
+  // thread_local, outside the pool), on which execute() and work() return at once.
+  void close_from_worker() noexcept {
+    const std::size_t self = current_index_;
+    if (workers_[self]->running.load(std::memory_order_relaxed) != 1) {  // relaxed: this thread's own counter
+      std::fputs(
+          "lf::worker_pool: destroyed by a task that runs nested on one of its workers (run while the worker "
+          "helps a pool_future or errgroup wait, or by its submitter); the frames under it belong to the pool\n",
+          stderr);
+      std::abort();
+    }
+    int state = state_.load(std::memory_order_seq_cst);
+    while (state < accepting_inside && !state_.compare_exchange_weak(state, accepting_inside)) {
+    }
+    if (gate_) gate_->wake_all();
+    draining_worker_.store(true, std::memory_order_seq_cst);  // (D1) pairs with (D2)
+    finish_one();  // this task
+    // (3') seq_cst: see (4). Whatever is pending is queued (this worker runs it) or running
+    // on another worker, whose finish_one wakes this lot at zero: (D2).
+    help_until([this] { return pending_.load(std::memory_order_seq_cst) == 0; }, [] { return true; });
+    stop_.store(true, std::memory_order_release);
+    lot_.unpark_all();
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+      if (i == self) {
+        threads_[i].detach();
+      } else {
+        threads_[i].join();
+      }
+    }
+    joined_ = true;
+    current_pool_ = nullptr;  // the rest of the task runs as on any thread
+    orphaned_ = true;
+  }
+
   std::uint64_t sum(lf::atomic<std::uint64_t> worker::*counter) const {
     std::uint64_t n = 0;
     for (const auto& w : workers_) n += ((*w).*counter).load(std::memory_order_relaxed);
@@ -597,11 +743,13 @@ class worker_pool {
 
   static inline thread_local const worker_pool* current_pool_ = nullptr;
   static inline thread_local std::size_t current_index_ = 0;
+  // Set on a worker thread whose pool was destroyed by the task it runs (close_from_worker).
+  static inline thread_local bool orphaned_ = false;
 
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;
   mutable std::mutex hook_mutex_;
-  error_hook hook_;
+  std::shared_ptr<const error_hook> hook_;  // null: no hook
   detail::injection_queue injection_;
   detail::parking_lot lot_;
   // Present when the pool is bounded: slots for tasks accepted and not yet started.
@@ -613,6 +761,7 @@ class worker_pool {
   mutable lf::atomic<int> pending_{0};
   lf::atomic<int> state_{open};
   lf::atomic<bool> stop_{false};
+  lf::atomic<bool> draining_worker_{false};  // close_from_worker is draining: (D1)
   lf::atomic<std::uint64_t> dropped_{0};
   lf::atomic<std::uint64_t> detached_errors_{0};
   lf::atomic<std::uint64_t> rejected_{0};
@@ -625,7 +774,7 @@ class worker_pool {
 
 // The result of a submit() task (see the header comment). Move-only, like std::future;
 // get() may be called once. An empty future (default-constructed, moved from, or after
-// get) throws std::future_error(no_state) from wait() and get().
+// get) throws std::future_error(no_state) from wait(), wait_for(), wait_until() and get().
 //
 // After get() the future keeps its reference to the shared state until it is destroyed
 // or assigned: a thrown exception object is then freed by whichever of the task's
@@ -657,7 +806,22 @@ class pool_future {
   // Returns once the result is there, helping on a worker of the task's pool.
   void wait() const {
     require_state();
-    worker_pool::wait_for(s_->pool, s_->done);
+    worker_pool::wait_done(s_->pool, s_->done);
+  }
+
+  // Waits as wait() does, but no later than `deadline` (on a worker: see the header
+  // comment); ready or timeout. time_point::max() is no deadline.
+  std::future_status wait_until(wait_clock::time_point deadline) const {
+    require_state();
+    return worker_pool::wait_done(s_->pool, s_->done, deadline) ? std::future_status::ready
+                                                                 : std::future_status::timeout;
+  }
+
+  // wait_until(now + d): a negative d throws std::invalid_argument; a d too long to add
+  // to now (hours::max()) waits as wait() does.
+  template <class Rep, class Period>
+  std::future_status wait_for(const std::chrono::duration<Rep, Period>& d) const {
+    return wait_until(lf::deadline_after("lf::pool_future::wait_for: d", d));
   }
 
   // Waits, then returns the value or rethrows what the task threw.
@@ -686,21 +850,33 @@ class pool_future {
   bool retrieved_ = false;
 };
 
-// Calls f(i) for each i in [first, last) on the pool, the calling thread taking part.
-// Chunks of grain = max(1, n / (8 * workers)) indices: eight chunks per worker leave
-// room for stealing to even out uneven chunks, while each chunk is long enough that
-// claiming it (one fetch_add) costs nothing next to the work (oneTBB's auto partitioner
-// aims at a similar few chunks per thread). Up to `workers` helper tasks are queued;
-// each, and the caller, claim chunks until none are left, so the caller never waits on
-// a task that has not started: called from a worker, it cannot deadlock. Rethrows the
-// first exception a chunk threw; later chunks are then skipped. Throws lf::pool_closed
-// if the pool is shut down before the first helper is offered (nothing has run then).
+// Calls f(begin, end) for disjoint chunks [begin, end) that together make [first, last),
+// on the pool, the calling thread taking part. Chunks of grain = max(1, n / (8 * workers))
+// indices: eight chunks per worker leave room for stealing to even out uneven chunks,
+// while each chunk is long enough that claiming it (one fetch_add) costs nothing next to
+// the work (oneTBB's auto partitioner aims at a similar few chunks per thread). n, the
+// grain and the offsets are unsigned 64-bit, computed from Index's unsigned type: a range
+// wider than Index's positive half ([-1.1e9, 1.1e9) of int, [INT_MIN, INT_MAX)) is whole,
+// and an index is first + offset taken back to Index modulo 2^N (defined since C++20).
+// Up to `workers` helper tasks are queued; each, and the caller, claim chunks until none
+// are left, so the caller never waits on a task that has not started: called from a
+// worker, it cannot deadlock. Rethrows the first exception a chunk threw; later chunks
+// are then skipped.
+// An empty range (first >= last) returns at once. Otherwise, when the pool does not accept
+// a submission from the calling thread (shutdown has begun; a worker of the pool is still
+// accepted during a graceful shutdown, as its submissions are), it throws
+// lf::pool_closed having run nothing, however many chunks the range makes. A shutdown
+// that begins after the first helper was offered does not fail the call: the caller runs
+// what the missing (or dropped) helpers would have.
 template <class Index, class F>
-  requires std::is_integral_v<Index>
-void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
+  requires detail::chunkable_index<Index>
+void parallel_for_chunks(worker_pool& pool, Index first, Index last, F&& f) {
   if (!(first < last)) return;
+  pool.require_accepting();
+  using U = std::make_unsigned_t<Index>;
   struct shared {
-    Index first, last, grain;
+    Index first;
+    std::uint64_t n, grain;
     int chunks;
     lf::atomic<int> next{0};
     lf::atomic<int> done{0};
@@ -709,32 +885,35 @@ void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
     std::exception_ptr error;
     std::remove_reference_t<F>* body;
   };
-  const auto n = static_cast<std::uint64_t>(last - first);  // last > first: no overflow in unsigned
+  const std::uint64_t n = static_cast<U>(static_cast<U>(last) - static_cast<U>(first));
   const std::uint64_t grain = std::max<std::uint64_t>(1, n / (8 * pool.workers()));
-  const std::uint64_t chunks = (n + grain - 1) / grain;
+  const std::uint64_t chunks = n / grain + (n % grain != 0 ? 1 : 0);  // n + grain - 1 could wrap
   if (chunks > static_cast<std::uint64_t>(INT32_MAX)) throw std::length_error("lf::parallel_for: too many chunks");
   auto s = std::make_shared<shared>();
   s->first = first;
-  s->last = last;
-  s->grain = static_cast<Index>(grain);
+  s->n = n;
+  s->grain = grain;
   s->chunks = static_cast<int>(chunks);
   s->body = &f;
 
   // Claims and runs chunks until none are left. The helpers hold `s` (shared_ptr), so a
   // helper that starts after the caller returned finds no chunk and touches nothing else.
   auto run_chunks = [](shared& st) {
+    const auto at = [&st](std::uint64_t offset) {
+      return static_cast<Index>(static_cast<U>(static_cast<U>(st.first) + static_cast<U>(offset)));
+    };
     for (;;) {
       const int c = st.next.fetch_add(1, std::memory_order_relaxed);  // relaxed: only picks a chunk
       if (c >= st.chunks) return;
-      if (!st.failed.load(std::memory_order_relaxed)) {
-        const Index begin = static_cast<Index>(st.first + static_cast<Index>(c) * st.grain);
-        const Index end = (st.last - begin) > st.grain ? static_cast<Index>(begin + st.grain) : st.last;
+      if (!st.failed.load(std::memory_order_relaxed)) {  // relaxed: only skips work after an error
+        const std::uint64_t begin = static_cast<std::uint64_t>(c) * st.grain;
+        const std::uint64_t end = begin + std::min(st.grain, st.n - begin);
         try {
-          for (Index i = begin; i < end; ++i) (*st.body)(i);
+          (*st.body)(at(begin), at(end));
         } catch (...) {
           std::lock_guard<std::mutex> lock(st.error_mutex);
           if (!st.error) st.error = std::current_exception();
-          st.failed.store(true, std::memory_order_relaxed);
+          st.failed.store(true, std::memory_order_relaxed);  // relaxed: the error itself is under the lock
         }
       }
       // release: the chunk's effects; pairs with the caller's acquire below.
@@ -749,14 +928,24 @@ void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
     try {
       if (!pool.try_detach([s, run_chunks] { run_chunks(*s); })) break;
     } catch (const pool_closed&) {
-      if (h == 0) throw;
-      break;  // shutdown raced us: the caller runs what the missing helpers would have
+      if (h == 0) throw;  // shutdown began after require_accepting: nothing has run yet
+      break;              // shutdown raced us: the caller runs what the missing helpers would have
     }
   }
   run_chunks(*s);
   int d;
   while ((d = s->done.load(std::memory_order_acquire)) != s->chunks) s->done.wait(d, std::memory_order_acquire);
   if (s->error) std::rethrow_exception(s->error);
+}
+
+// Calls f(i) for each i in [first, last): parallel_for_chunks (the same chunks, rules and
+// errors) with a loop over each chunk.
+template <class Index, class F>
+  requires detail::chunkable_index<Index>
+void parallel_for(worker_pool& pool, Index first, Index last, F&& f) {
+  parallel_for_chunks(pool, first, last, [&f](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) f(i);
+  });
 }
 
 }  // namespace lf

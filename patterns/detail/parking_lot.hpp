@@ -13,7 +13,8 @@
 //
 // The protocol is the event count of folly's EventCount and of Vyukov's eventcount
 // (announce, re-check, then wait on an epoch word), split over two int words because
-// the seam's wait/notify takes an int (that is what Relacy's futex models):
+// the seam's parking word is an int (sync/wait.hpp's futex_*, which Relacy's futex
+// models; they, not lf::atomic's wait/notify, because a wait may have a deadline):
 //
 //   sleeper (park_until(ready))              waker (after publishing work: unpark_one)
 //     sleepers_ += 1          (A)              publish the work                (W)
@@ -45,6 +46,9 @@
 // for as long as it sleeps; decrementing before the wait would let a waker read 0 and
 // skip the notify (the mutant parking_decrement_before_wait shows the deadlock).
 //
+// A deadline (park_until(ready, deadline)) changes nothing above: a sleeper that times
+// out leaves the count as a woken one does, and its caller decides what the timeout means.
+//
 // Progress: blocking, by design (a parked thread waits for a waker). Any number of
 // sleepers and wakers. The epoch wraps around after 2^32 bumps; a sleeper would have to
 // miss exactly 2^32 of them between its ticket load and its wait to sleep through one.
@@ -52,8 +56,11 @@
 // The model lane checks this very header: verification/model/worker_pool_model.cpp.
 #pragma once
 
+#include <utility>
+
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
+#include "sync/wait.hpp"
 
 namespace lf::detail {
 
@@ -69,12 +76,19 @@ class parking_lot {
   // may be spurious: the caller looks for work again either way.
   template <class Ready>
   void park_until(Ready&& ready) {
+    (void)park_until(std::forward<Ready>(ready), wait_clock::time_point::max());
+  }
+
+  // As park_until(ready), but waits no later than `deadline` (time_point::max(): no
+  // deadline): false when it returns because the deadline passed first.
+  template <class Ready>
+  bool park_until(Ready&& ready, wait_clock::time_point deadline) {
     const int ticket = prepare_park();
     if (ready()) {
       cancel_park();
-      return;
+      return true;
     }
-    park(ticket);
+    return park(ticket, deadline);
   }
 
   // Wakes one parked thread if any is parked (or about to park). Call it after the work
@@ -83,7 +97,7 @@ class parking_lot {
     lf::fence(std::memory_order_seq_cst);  // [P2] orders the caller's publication before (S); pairs with [P1]
     if (sleepers_.load(std::memory_order_relaxed) > 0) {  // (S) relaxed: [P2] orders it
       epoch_.fetch_add(1, std::memory_order_seq_cst);  // (E) release half: pairs with (T)
-      epoch_.notify_one();
+      futex_wake_one(epoch_);
     }
   }
 
@@ -92,7 +106,7 @@ class parking_lot {
   void unpark_all() {
     lf::fence(std::memory_order_seq_cst);  // [P2] as in unpark_one
     epoch_.fetch_add(1, std::memory_order_seq_cst);
-    epoch_.notify_all();
+    futex_wake_all(epoch_);
   }
 
   // Threads parked or about to park (a snapshot).
@@ -109,9 +123,14 @@ class parking_lot {
   // sleeper sends one spurious wake-up.
   void cancel_park() { sleepers_.fetch_sub(1, std::memory_order_relaxed); }
 
-  void park(int ticket) {
-    epoch_.wait(ticket, std::memory_order_acquire);  // (T') acquire: pairs with (E), like (T)
+  // False when the deadline passed first. The futex compares epoch_ with the ticket
+  // atomically with going to sleep; it may return spuriously, so the loop re-reads.
+  bool park(int ticket, wait_clock::time_point until) {
+    bool woken = true;
+    // (T') acquire: pairs with (E), like (T)
+    while (woken && epoch_.load(std::memory_order_acquire) == ticket) woken = futex_wait_until(epoch_, ticket, until);
     sleepers_.fetch_sub(1, std::memory_order_relaxed);  // as cancel_park: only after the wait
+    return woken;
   }
 
   lf::atomic<int> epoch_{0};
@@ -214,19 +233,22 @@ class completion {
   // Sets done (the result must be written first) and wakes the waiter, if any.
   void complete(parking_lot* helper_lot) {
     const int old = word_.fetch_or(done_bit, std::memory_order_acq_rel);  // (C1) release: the result; pairs with (C2)
-    if ((old & blocked_bit) != 0) word_.notify_all();
+    if ((old & blocked_bit) != 0) futex_wake_all(word_);
     if ((old & helping_bit) != 0 && helper_lot != nullptr) helper_lot->unpark_all();
   }
 
-  // Sleeps on the word until done. For a thread that cannot help.
-  void wait_blocking() const {
+  // Sleeps on the word until done (true) or until `deadline` has passed (false; the
+  // blocked bit stays, and costs complete() a futex wake with nobody to wake). For a
+  // thread that cannot help. time_point::max(): no deadline.
+  bool wait_blocking(wait_clock::time_point deadline = wait_clock::time_point::max()) const {
     int w = word_.load(std::memory_order_acquire);  // (C2)
-    if ((w & done_bit) != 0) return;
+    if ((w & done_bit) != 0) return true;
     w = word_.fetch_or(blocked_bit, std::memory_order_acquire) | blocked_bit;  // (C2)
     while ((w & done_bit) == 0) {
-      word_.wait(w, std::memory_order_acquire);  // (C2)
+      if (!futex_wait_until(word_, w, deadline)) return is_done();
       w = word_.load(std::memory_order_acquire);  // (C2)
     }
+    return true;
   }
 
   // A helper announces itself before it first parks; false when done already (then the

@@ -22,8 +22,17 @@ class worker_pool;
 
 namespace lf::detail {
 
-// A queued task: one heap object per submission. Destroying it without run() is how a
-// task is dropped; for submit() the packaged_task inside then breaks its promise.
+// What a task dropped by shutdown_now reports, wherever a result was expected: a
+// submit()'s future throws it, an errgroup's wait() returns it. The error std::promise
+// reports for a result that will never come.
+inline std::exception_ptr dropped_task_error() {
+  return std::make_exception_ptr(std::future_error(std::future_errc::broken_promise));
+}
+
+// A queued task: one heap object per submission. shutdown_now drops a queued task:
+// drop() instead of run(), then the record is deleted. For submit() the deletion alone
+// reports it: the pool_promise inside is destroyed without having run. A record deleted
+// with neither run() nor drop() was never accepted (the submission threw).
 //
 // handed_over exists for ThreadSanitizer only. A task pushed on a worker's deque reaches a
 // thief through the deque's release fence (chase_lev_deque.hpp, (2)) and the thief's
@@ -34,6 +43,7 @@ namespace lf::detail {
 struct pool_task {
   virtual ~pool_task() = default;
   virtual void run() noexcept = 0;
+  virtual void drop() noexcept {}
 #if defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
   void publish() noexcept { handed_over.store(true, std::memory_order_release); }
   void receive() const noexcept { (void)handed_over.load(std::memory_order_acquire); }
@@ -44,11 +54,18 @@ struct pool_task {
 #endif
 };
 
-template <class Fn>
+// What a task does when dropped, by default: nothing (a detach()ed task is only counted).
+struct ignore_drop {
+  void operator()() noexcept {}
+};
+
+template <class Fn, class OnDrop = ignore_drop>
 struct pool_task_of final : pool_task {
-  explicit pool_task_of(Fn&& f) : fn(std::move(f)) {}
+  explicit pool_task_of(Fn&& f, OnDrop&& d = OnDrop{}) : fn(std::move(f)), on_drop(std::move(d)) {}
   void run() noexcept override { fn(); }  // Fn catches what it throws (see worker_pool)
+  void drop() noexcept override { on_drop(); }
   Fn fn;
+  OnDrop on_drop;
 };
 
 // What a submit() task and its lf::pool_future share: the result (a value or an
@@ -81,7 +98,7 @@ class pool_promise {
   pool_promise(pool_promise&&) noexcept = default;
   pool_promise& operator=(pool_promise&&) = delete;
   ~pool_promise() {
-    if (s_) fail(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
+    if (s_) fail(dropped_task_error());
   }
 
   template <class Work>

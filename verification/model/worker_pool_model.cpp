@@ -8,7 +8,9 @@
 //                slot (pool_options::queue_limit with overflow_policy::block), and
 //                shutdown wakes a submitter parked for room;
 //   completion   a waiter for a pool_future's result, parked as a helper in the pool's
-//                lot or blocked on the word, while the task completes it.
+//                lot or blocked on the word, while the task completes it; and the same
+//                with a deadline (pool_future::wait_for), where Relacy's timed futex may
+//                time the wait out at any step.
 // Work is an lf::atomic flag or counter standing for the pool's queues; the worker's
 // ready() re-check is the pool's find_task. A result is an lf::cell, so a completion
 // that does not publish it is a DATA RACE.
@@ -22,9 +24,12 @@
 // cases: random search, 10^6 schedules (a few seconds): their sleepers loop after every
 // (possibly spurious) wake-up, and the bounded and full schedulers do not terminate on
 // them (measured: K=1 ran past a minute).
+#include <chrono>
+
 #include "patterns/detail/parking_lot.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
+#include "sync/wait.hpp"
 #include "verification/model/model_driver.hpp"
 
 namespace {
@@ -173,10 +178,14 @@ struct shutdown_wakes_a_submitter_waiting_for_room
 };
 
 // Thread 0 is the task: it writes its result and completes. Thread 1 is a worker waiting
-// on the future inside the pool (worker_pool::wait_for + help_until, with no other task
+// on the future inside the pool (worker_pool::wait_done + help_until, with no other task
 // to run): it registers as a helper, then parks in the pool's lot until done. It must
 // wake (DEADLOCK otherwise) and then read the result (DATA RACE if it is not published).
-struct helper_parks_while_the_result_completes : rl::test_suite<helper_parks_while_the_result_completes, 2> {
+// Timed: the same with a deadline (pool_future::wait_for on a worker). Relacy may time
+// the park out at any step, so either outcome happens; a helper that saw done reads a
+// published result, and one that did not is woken or times out, never stuck.
+template <bool Timed>
+struct helper_parks_while_the_result_completes : rl::test_suite<helper_parks_while_the_result_completes<Timed>, 2> {
   lf::detail::parking_lot lot;
   lf::detail::completion done;
   lf::cell<int> result;
@@ -187,16 +196,23 @@ struct helper_parks_while_the_result_completes : rl::test_suite<helper_parks_whi
       done.complete(&lot);
       return;
     }
+    const lf::wait_clock::time_point deadline =
+        Timed ? lf::wait_clock::now() + std::chrono::seconds(1) : lf::wait_clock::time_point::max();
     if (done.register_helper()) {
-      while (!done.is_done()) lot.park_until([&] { return done.is_done(); });
+      while (!done.is_done()) {
+        if (!lot.park_until([&] { return done.is_done(); }, deadline)) break;  // timed out
+      }
     }
+    if (Timed && !done.is_done()) return;
     RL_ASSERT(*result.read() == 42);
   }
 };
 
-// The same with a waiter off the pool: it sleeps on the completion word itself.
+// The same with a waiter off the pool: it sleeps on the completion word itself (timed:
+// until a deadline, pool_future::wait_for off the pool).
+template <bool Timed>
 struct blocked_waiter_sleeps_while_the_result_completes
-    : rl::test_suite<blocked_waiter_sleeps_while_the_result_completes, 2> {
+    : rl::test_suite<blocked_waiter_sleeps_while_the_result_completes<Timed>, 2> {
   lf::detail::completion done;
   lf::cell<int> result;
 
@@ -206,7 +222,9 @@ struct blocked_waiter_sleeps_while_the_result_completes
       done.complete(nullptr);
       return;
     }
-    done.wait_blocking();
+    const lf::wait_clock::time_point deadline =
+        Timed ? lf::wait_clock::now() + std::chrono::seconds(1) : lf::wait_clock::time_point::max();
+    if (!done.wait_blocking(deadline)) return;  // timed out (only when Timed)
     RL_ASSERT(*result.read() == 42);
   }
 };
@@ -229,8 +247,12 @@ int main(int argc, char** argv) {
           {"shutdown_wakes_a_submitter_waiting_for_room", search::bounded(2),
            simulate<shutdown_wakes_a_submitter_waiting_for_room>},
           {"helper_parks_while_the_result_completes", search::bounded(2),
-           simulate<helper_parks_while_the_result_completes>},
+           simulate<helper_parks_while_the_result_completes<false>>},
           {"blocked_waiter_sleeps_while_the_result_completes", search::bounded(2),
-           simulate<blocked_waiter_sleeps_while_the_result_completes>},
+           simulate<blocked_waiter_sleeps_while_the_result_completes<false>>},
+          {"timed_helper_parks_while_the_result_completes", search::bounded(2),
+           simulate<helper_parks_while_the_result_completes<true>>},
+          {"timed_blocked_waiter_sleeps_while_the_result_completes", search::bounded(2),
+           simulate<blocked_waiter_sleeps_while_the_result_completes<true>>},
       });
 }

@@ -11,12 +11,19 @@
 //                      waits for a slot): every group's goroutines all ran, its error is its own.
 //   nested go          goroutines that start goroutines of the same group while active:
 //                      wait() covers them all.
+//   shutdown_now race  two threads call go() on a 2-worker pool (no limit, and a limit
+//                      of 3, where go() waits for slots) while the pool is shut down
+//                      immediately: go() either returns or throws lf::pool_closed; every
+//                      goroutine it accepted ran or was dropped (ran + dropped = accepted),
+//                      wait() returns, and its error is broken_promise exactly when some
+//                      goroutine was dropped.
 // No sleeps synchronize anything.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -142,6 +149,53 @@ TEST(errgroup_stress, goroutines_starting_goroutines_are_all_waited_for) {
   }
   EXPECT_FALSE(g.wait());
   EXPECT_EQ(ran.load(), parents * 11);
+}
+
+TEST(errgroup_stress, goroutines_racing_shutdown_now_each_run_or_report_the_drop) {
+  const std::uint64_t per_starter = pool_goroutines / 10;
+  for (int limit : {-1, -1, 3, 3}) {  // how many are dropped varies from run to run: two tries each
+    lf::worker_pool pool(2);
+    lf::errgroup g(pool);
+    g.set_limit(limit);
+    std::atomic<std::uint64_t> ran{0};
+    std::atomic<bool> go{false};
+    std::uint64_t accepted[2] = {0, 0};
+    std::vector<std::thread> starters;
+    for (int s = 0; s < 2; ++s) {
+      starters.emplace_back([&, s] {
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        for (std::uint64_t i = 0; i < per_starter; ++i) {
+          try {
+            g.go([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
+          } catch (const lf::pool_closed&) {
+            break;
+          }
+          ++accepted[s];
+        }
+      });
+    }
+    go.store(true, std::memory_order_release);
+    // Shut down once some goroutines have run, while the starters are (very likely) still at it.
+    while (ran.load(std::memory_order_relaxed) < per_starter / 4) std::this_thread::yield();
+    pool.shutdown_now();
+    for (auto& t : starters) t.join();
+    const std::exception_ptr e = g.wait();
+    const std::uint64_t dropped = pool.dropped();
+    EXPECT_EQ(ran.load() + dropped, accepted[0] + accepted[1]);
+    if (dropped > 0) {
+      ASSERT_TRUE(e);
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::future_error& x) {
+        EXPECT_EQ(x.code(), std::make_error_code(std::future_errc::broken_promise));
+      }
+    } else {
+      EXPECT_FALSE(e);
+    }
+    std::printf("limit %d: accepted %llu, ran %llu, dropped %llu\n", limit,
+                static_cast<unsigned long long>(accepted[0] + accepted[1]), static_cast<unsigned long long>(ran.load()),
+                static_cast<unsigned long long>(dropped));
+  }
 }
 
 }  // namespace

@@ -18,6 +18,10 @@
 //                    every accepted task ran or was reported dropped.
 //   helping fib      fib(20) where each call waits on its child's lf::pool_future inside
 //                    a worker: the waits help, and the result is right.
+//   self-destroying  pools of two workers whose last owners are their own tasks (each
+//                    task holds one; the last to be destroyed runs ~worker_pool on its
+//                    worker while the other worker still runs tasks): every task ran
+//                    before the pool's memory was freed, every time.
 // Two workers plus two submitters are four threads on the 2-core CI machine: the
 // oversubscription is on purpose. No sleeps synchronize anything.
 #include <gtest/gtest.h>
@@ -269,6 +273,30 @@ std::uint64_t fib_waiting(lf::worker_pool& pool, int n) {
   lf::pool_future<std::uint64_t> left = pool.submit([&pool, n] { return fib_waiting(pool, n - 1); });
   const std::uint64_t right = fib_waiting(pool, n - 2);
   return left.get() + right;
+}
+
+TEST(worker_pool_stress, pools_whose_tasks_hold_their_last_owners_drain_then_free_themselves) {
+  constexpr int rounds = lf::test::sanitized ? 50 : 500;
+  constexpr int tasks_per_pool = 64;
+  for (int r = 0; r < rounds; ++r) {
+    std::atomic<int> ran{0};
+    std::promise<int> freed;  // the deleter runs once the destructor returned: the memory goes
+    std::shared_ptr<lf::worker_pool> pool(new lf::worker_pool(2), [&](lf::worker_pool* p) {
+      delete p;
+      freed.set_value(ran.load());
+    });
+    std::promise<void> go;
+    std::shared_future<void> gate = go.get_future().share();
+    for (int t = 0; t < tasks_per_pool; ++t) {
+      pool->detach([p = pool, gate, &ran] {
+        gate.wait();  // until the test has let go: a task's record then holds the last owner
+        ran.fetch_add(1, std::memory_order_relaxed);
+      });
+    }
+    pool.reset();
+    go.set_value();
+    ASSERT_EQ(freed.get_future().get(), tasks_per_pool) << "round " << r;
+  }
 }
 
 TEST(worker_pool_stress, fork_join_fib_waiting_on_futures_helps_and_is_right) {

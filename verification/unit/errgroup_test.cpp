@@ -3,9 +3,11 @@
 // n < 0 lifts it, changing it while goroutines are active throws logic_error), try_go,
 // go waiting for a slot, limit 0, wait from inside a pool of one worker (helping, also
 // while go waits for a slot), the destructor waiting, the pool's refusals reaching
-// go() with the group left consistent, and with_context (the context is cancelled by
-// the first error, with it as the cause, or when wait returns; a parent's cancellation
-// reaches it). No sleeps: every test waits on a promise, the group, a context, or the pool.
+// go() with the group left consistent, goroutines dropped by the pool's shutdown_now
+// (wait and the destructor return, the drop is the error, slots are given back), and
+// with_context (the context is cancelled by the first error, with it as the cause, or
+// when wait returns; a parent's cancellation reaches it). No sleeps: every test waits on
+// a promise, the group, a context, or the pool.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +22,7 @@
 #include "patterns/context.hpp"
 #include "patterns/errgroup.hpp"
 #include "patterns/worker_pool.hpp"
+#include "verification/support/held_worker.hpp"
 
 namespace {
 
@@ -262,6 +265,102 @@ TEST(errgroup, a_full_pool_under_the_fail_policy_reaches_go) {
   EXPECT_THROW(g.go([] {}), lf::pool_full);
   release.set_value();
   EXPECT_FALSE(g.wait());
+}
+
+// ---- goroutines dropped by the pool's shutdown_now -------------------------------------
+
+bool is_broken_promise(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::future_error& x) {
+    return x.code() == std::make_error_code(std::future_errc::broken_promise);
+  } catch (...) {
+    return false;
+  }
+}
+
+TEST(errgroup, goroutines_dropped_by_shutdown_now_make_wait_return_broken_promise) {
+  lf::worker_pool pool(1);
+  lf::test::held_worker held(pool);  // a plain task, not a goroutine: goroutines stay queued
+  lf::errgroup g(pool);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 5; ++i) g.go([&] { ran.fetch_add(1); });
+  std::thread closer([&] { pool.shutdown_now(); });
+  // Returns while the worker is still held: the drops themselves finished the goroutines.
+  // It used to wait for ever (a dropped goroutine never finished).
+  std::exception_ptr e = g.wait();
+  held.release();
+  closer.join();
+  EXPECT_TRUE(is_broken_promise(e));  // the error a dropped submit()'s future throws
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(pool.dropped(), 5u);
+}
+
+TEST(errgroup, the_destructor_returns_after_shutdown_now_dropped_its_goroutines) {
+  lf::worker_pool pool(1);
+  lf::test::held_worker held(pool);
+  std::thread closer;
+  {
+    lf::errgroup g(pool);
+    for (int i = 0; i < 3; ++i) g.go([] {});
+    closer = std::thread([&] { pool.shutdown_now(); });
+  }  // waits for the dropped goroutines: it used to block for ever
+  held.release();
+  closer.join();
+  EXPECT_EQ(pool.dropped(), 3u);
+}
+
+TEST(errgroup, goroutines_started_by_try_go_and_dropped_give_their_slots_back) {
+  lf::worker_pool pool(1);
+  lf::test::held_worker held(pool);
+  lf::errgroup g(pool);
+  g.set_limit(2);
+  EXPECT_TRUE(g.try_go([] {}));
+  EXPECT_TRUE(g.try_go([] {}));
+  EXPECT_FALSE(g.try_go([] {}));  // both slots held by queued goroutines
+  std::thread closer([&] { pool.shutdown_now(); });
+  EXPECT_TRUE(is_broken_promise(g.wait()));
+  g.set_limit(2);  // no goroutine is active any more (it throws otherwise)
+  // A slot is free again: try_go takes it and meets the closed pool instead of returning false.
+  EXPECT_THROW((void)g.try_go([] {}), lf::pool_closed);
+  held.release();
+  closer.join();
+}
+
+TEST(errgroup, a_go_waiting_for_the_slot_of_a_dropped_goroutine_meets_the_closed_pool) {
+  lf::worker_pool pool(1);
+  lf::test::held_worker held(pool);
+  lf::errgroup g(pool);
+  g.set_limit(1);
+  g.go([] {});  // queued, holding the only slot
+  bool closed = false;
+  // Parks for the slot, which frees only when shutdown_now drops the queued goroutine.
+  std::thread waiter([&] {
+    try {
+      g.go([] {});
+    } catch (const lf::pool_closed&) {
+      closed = true;
+    }
+  });
+  std::thread closer([&] { pool.shutdown_now(); });
+  waiter.join();
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(is_broken_promise(g.wait()));
+  held.release();
+  closer.join();
+}
+
+TEST(errgroup_context, a_dropped_goroutine_cancels_the_context_with_broken_promise_as_cause) {
+  lf::worker_pool pool(1);
+  lf::test::held_worker held(pool);
+  auto [g, ctx] = lf::errgroup::with_context(lf::background(), pool);
+  g.go([] {});
+  std::thread closer([&] { pool.shutdown_now(); });
+  ctx.done().wait();  // cancelled by the drop, before wait() is called
+  EXPECT_TRUE(is_broken_promise(ctx.cause()));
+  EXPECT_TRUE(is_broken_promise(g.wait()));
+  held.release();
+  closer.join();
 }
 
 TEST(errgroup_context, the_first_error_cancels_the_context_with_that_error_as_cause) {

@@ -4,24 +4,33 @@
 // submission from a worker, bounded submission under each policy (block, fail,
 // caller_runs, try_*), lf::pool_future (helping waits on a worker, blocking waits
 // elsewhere, empty futures, reference results), submission with an lf::context (a task
-// whose context is done before it starts is skipped: lf::task_canceled), parallel_for,
-// and the introspection counters (running among them). No sleeps: every test waits on a future, a promise,
-// wait_idle, or a shutdown.
+// whose context is done before it starts is skipped: lf::task_canceled), parallel_for
+// and parallel_for_chunks (ranges wider than half the index type, shut-down pools),
+// pool_future's timed waits, a hook that replaces itself, a task that destroys its own
+// pool, and the introspection counters (running among them). No sleeps: every test waits
+// on a future, a promise, wait_idle, or a shutdown (the timed-wait tests wait for their
+// own deadline, which is what they test).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
+#include <cstdint>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "patterns/context.hpp"
 #include "patterns/wait_group.hpp"
 #include "patterns/worker_pool.hpp"
+#include "verification/support/held_worker.hpp"
 
 namespace {
 
@@ -88,6 +97,23 @@ TEST(worker_pool, detached_exceptions_without_a_hook_are_swallowed_and_counted) 
   pool.wait_idle();
   EXPECT_EQ(hooked.load(), 1);
   EXPECT_EQ(pool.detached_errors(), 2u);
+}
+
+TEST(worker_pool, an_error_hook_may_replace_itself) {
+  lf::worker_pool pool(1);
+  std::atomic<int> first{0};
+  std::atomic<int> second{0};
+  pool.set_error_hook([&](std::exception_ptr) {
+    first.fetch_add(1);
+    // Took the hook's own lock again while the hook ran under it: the worker deadlocked.
+    pool.set_error_hook([&](std::exception_ptr) { second.fetch_add(1); });
+  });
+  pool.detach([] { throw 1; });
+  pool.wait_idle();
+  pool.detach([] { throw 2; });
+  pool.wait_idle();
+  EXPECT_EQ(first.load(), 1);
+  EXPECT_EQ(second.load(), 1);
 }
 
 TEST(worker_pool, wait_idle_returns_when_every_accepted_task_finished) {
@@ -206,6 +232,92 @@ TEST(worker_pool, the_destructor_finishes_queued_tasks) {
   EXPECT_EQ(ran.load(), 100);
 }
 
+// ---- a task that destroys its own pool -------------------------------------------------
+
+// Signals when the thread that armed it ends: a thread_local's destructor runs at thread
+// exit, after the thread's function (a pool worker's loop) has returned.
+struct thread_end_signal {
+  std::promise<void>* ended = nullptr;
+  ~thread_end_signal() {
+    if (ended != nullptr) ended->set_value();
+  }
+};
+thread_local thread_end_signal this_thread_end;
+
+TEST(worker_pool, a_task_may_let_go_of_the_last_owner_of_its_pool_which_drains_first) {
+  for (std::ptrdiff_t workers : {1, 2}) {
+    std::atomic<int> ran{0};
+    std::promise<void> go;
+    std::promise<int> ran_when_destroyed;
+    std::promise<void> worker_ended;
+    auto pool = std::make_shared<lf::worker_pool>(workers);
+    pool->detach([p = pool, gate = go.get_future().share(), &ran, &ran_when_destroyed, &worker_ended]() mutable {
+      this_thread_end.ended = &worker_ended;
+      gate.wait();
+      p.reset();  // the last owner: ~worker_pool runs here, on this pool's worker
+      ran_when_destroyed.set_value(ran.load());
+    });
+    for (int i = 0; i < 100; ++i) pool->detach([&ran] { ran.fetch_add(1); });
+    pool.reset();
+    go.set_value();
+    // The destructor ran the queued tasks first (with one worker, only it could), as
+    // shutdown() does; it used to call the throwing shutdown() in a noexcept destructor.
+    EXPECT_EQ(ran_when_destroyed.get_future().get(), 100) << workers << " workers";
+    worker_ended.get_future().wait();  // and that worker's thread then ended by itself
+  }
+}
+
+// Lets go of the last owner of a pool when the task that holds it is destroyed, after it ran.
+struct last_owner {
+  std::shared_ptr<lf::worker_pool> pool;
+  std::promise<void>* destroyed;
+  last_owner(std::shared_ptr<lf::worker_pool> p, std::promise<void>* d) : pool(std::move(p)), destroyed(d) {}
+  last_owner(last_owner&&) noexcept = default;
+  ~last_owner() {
+    if (pool == nullptr) return;  // moved from
+    pool.reset();
+    destroyed->set_value();
+  }
+};
+
+TEST(worker_pool, a_task_whose_captures_hold_the_last_owner_of_its_pool_destroys_it_after_running) {
+  std::promise<void> go;
+  std::promise<void> destroyed;
+  std::promise<void> worker_ended;
+  auto pool = std::make_shared<lf::worker_pool>(1);
+  pool->detach([owner = last_owner(pool, &destroyed), gate = go.get_future().share(), &worker_ended] {
+    this_thread_end.ended = &worker_ended;
+    gate.wait();
+  });
+  pool.reset();
+  go.set_value();
+  destroyed.get_future().wait();  // ~worker_pool ran on the worker, inside the task record's deletion
+  worker_ended.get_future().wait();
+}
+
+TEST(worker_pool, a_task_run_nested_in_a_wait_that_destroys_its_pool_aborts_naming_the_misuse) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = std::make_shared<lf::worker_pool>(1);
+        lf::worker_pool* raw = pool.get();
+        std::promise<void> go;
+        std::promise<void> returned;
+        raw->detach([p = pool, raw, gate = go.get_future().share(), &returned]() mutable {
+          gate.wait();
+          // The child runs inside this task's wait (the only worker helps): when it lets go
+          // of the pool, the frames under it belong to the pool.
+          lf::pool_future<void> child = raw->submit([q = std::move(p)]() mutable { q.reset(); });
+          child.wait();
+          returned.set_value();
+        });
+        pool.reset();
+        go.set_value();
+        returned.get_future().wait();
+      },
+      "destroyed by a task that runs nested on one of its workers");
+}
+
 TEST(worker_pool, more_submissions_than_the_injection_ring_holds_all_run) {
   lf::worker_pool pool(1);
   std::promise<void> release;
@@ -251,6 +363,67 @@ TEST(worker_pool, parallel_for_sums_a_range) {
   EXPECT_EQ(sum.load(), 1'000'000LL * 1'000'001LL / 2);
 }
 
+TEST(worker_pool, parallel_for_sums_a_range_that_crosses_zero) {
+  lf::worker_pool pool(2);
+  std::atomic<long long> sum{0};
+  lf::parallel_for(pool, -50'000, 50'000, [&](int i) { sum.fetch_add(i, std::memory_order_relaxed); });
+  EXPECT_EQ(sum.load(), -50'000LL);
+}
+
+// Every index of [first, last) once; T is narrower than int, so the range stays small.
+template <class T>
+void expect_every_index_once(lf::worker_pool& pool, T first, T last) {
+  const int n = static_cast<int>(last) - static_cast<int>(first);
+  std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+  lf::parallel_for(pool, first, last, [&](T i) {
+    hits[static_cast<std::size_t>(static_cast<int>(i) - static_cast<int>(first))].fetch_add(
+        1, std::memory_order_relaxed);
+  });
+  for (int k = 0; k < n; ++k) ASSERT_EQ(hits[static_cast<std::size_t>(k)].load(), 1) << static_cast<int>(first) + k;
+}
+
+TEST(worker_pool, parallel_for_visits_every_index_of_ranges_wider_than_half_the_type) {
+  lf::worker_pool pool(2);
+  expect_every_index_once<std::int16_t>(pool, -30'000, 30'000);
+  expect_every_index_once<std::int8_t>(pool, -100, 100);
+  expect_every_index_once<std::int16_t>(pool, INT16_MIN, INT16_MAX);
+  expect_every_index_once<std::int8_t>(pool, INT8_MIN, INT8_MAX);
+  expect_every_index_once<std::uint8_t>(pool, 0, UINT8_MAX);
+}
+
+// The chunks parallel_for_chunks hands out: non-empty, disjoint, and together exactly
+// [first, last). Each chunk is recorded once, so ranges of 2^32 and 2^64 indices cost
+// a few dozen calls.
+template <class T>
+void expect_chunks_cover(lf::worker_pool& pool, T first, T last) {
+  std::mutex m;
+  std::vector<std::pair<T, T>> chunks;
+  lf::parallel_for_chunks(pool, first, last, [&](T begin, T end) {
+    std::lock_guard<std::mutex> lock(m);
+    chunks.emplace_back(begin, end);
+  });
+  ASSERT_FALSE(chunks.empty());
+  std::sort(chunks.begin(), chunks.end());
+  EXPECT_EQ(chunks.front().first, first);
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    EXPECT_LT(chunks[k].first, chunks[k].second) << k;
+    if (k > 0) {
+      EXPECT_EQ(chunks[k - 1].second, chunks[k].first) << k;
+    }
+  }
+  EXPECT_EQ(chunks.back().second, last);
+}
+
+TEST(worker_pool, parallel_for_chunks_cover_ranges_wider_than_half_the_type) {
+  lf::worker_pool pool(2);
+  // last - first overflowed int here: f was called zero times.
+  expect_chunks_cover(pool, -1'100'000'000, 1'100'000'000);
+  expect_chunks_cover(pool, INT_MIN, INT_MAX);
+  expect_chunks_cover(pool, LLONG_MIN, LLONG_MAX);  // 2^64 - 1 indices
+  expect_chunks_cover(pool, 0ULL, ULLONG_MAX);
+  expect_chunks_cover<std::int8_t>(pool, INT8_MIN, INT8_MAX);
+}
+
 TEST(worker_pool, parallel_for_on_an_empty_or_single_range) {
   lf::worker_pool pool(2);
   int calls = 0;
@@ -289,34 +462,56 @@ TEST(worker_pool, parallel_for_after_shutdown_throws_pool_closed) {
   EXPECT_EQ(calls, 0);
 }
 
+TEST(worker_pool, parallel_for_of_one_chunk_after_shutdown_throws_pool_closed_too) {
+  lf::worker_pool pool(2);
+  pool.shutdown();
+  int calls = 0;
+  // One chunk offers no helper; it used to run in the caller instead of throwing.
+  EXPECT_THROW(lf::parallel_for(pool, 7, 8, [&](int) { ++calls; }), lf::pool_closed);
+  EXPECT_THROW(lf::parallel_for_chunks(pool, 7, 8, [&](int, int) { ++calls; }), lf::pool_closed);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(worker_pool, parallel_for_of_an_empty_range_after_shutdown_returns_at_once) {
+  lf::worker_pool pool(2);
+  pool.shutdown();
+  int calls = 0;
+  lf::parallel_for(pool, 5, 5, [&](int) { ++calls; });
+  lf::parallel_for(pool, 5, 3, [&](int) { ++calls; });
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(worker_pool, parallel_for_on_a_worker_during_a_graceful_shutdown_runs) {
+  lf::worker_pool pool(1);
+  std::promise<void> started;
+  std::promise<void> release;
+  lf::pool_future<long long> f = pool.submit([&] {
+    started.set_value();
+    release.get_future().wait();
+    std::atomic<long long> sum{0};
+    lf::parallel_for(pool, 7, 8, [&](int i) { sum.fetch_add(i); });     // one chunk
+    lf::parallel_for(pool, 0, 1000, [&](int i) { sum.fetch_add(i); });  // many
+    return sum.load();
+  });
+  started.get_future().wait();
+  std::thread closer([&] { pool.shutdown(); });
+  // Shutdown has begun once a submission from outside is refused.
+  for (;;) {
+    try {
+      pool.detach([] {});
+    } catch (const lf::pool_closed&) {
+      break;
+    }
+    std::this_thread::yield();
+  }
+  release.set_value();
+  EXPECT_EQ(f.get(), 7 + 999LL * 1000 / 2);  // a worker's submissions are still accepted
+  closer.join();
+}
+
 // ---- options and bounded submission --------------------------------------------------
 
-// Holds the only worker of a pool until release(): what is submitted meanwhile stays queued.
-// The destructor releases it if need be and waits for the held task to return.
-struct held_worker {
-  std::promise<void> started;
-  std::promise<void> release_gate;
-  bool released = false;
-  lf::pool_future<void> task;
-
-  explicit held_worker(lf::worker_pool& pool) {
-    task = pool.submit([this, gate = release_gate.get_future().share()] {
-      started.set_value();
-      gate.wait();
-    });
-    started.get_future().wait();
-  }
-  held_worker(const held_worker&) = delete;
-  held_worker& operator=(const held_worker&) = delete;
-  ~held_worker() {
-    if (!released) release();
-    if (task.valid()) task.wait();
-  }
-  void release() {
-    released = true;
-    release_gate.set_value();
-  }
-};
+using lf::test::held_worker;
 
 lf::pool_options bounded(std::ptrdiff_t workers, std::size_t limit, lf::overflow_policy on_full) {
   lf::pool_options o;
@@ -563,12 +758,71 @@ TEST(pool_future, empty_futures_throw_no_state) {
   } catch (const std::future_error& e) {
     EXPECT_EQ(e.code(), std::make_error_code(std::future_errc::no_state));
   }
+  EXPECT_THROW((void)empty.wait_for(std::chrono::seconds(1)), std::future_error);
   lf::worker_pool pool(1);
   lf::pool_future<int> f = pool.submit([] { return 1; });
   EXPECT_TRUE(f.valid());
   EXPECT_EQ(f.get(), 1);
   EXPECT_FALSE(f.valid());  // get() once, like std::future
   EXPECT_THROW((void)f.get(), std::future_error);
+}
+
+TEST(pool_future, wait_for_times_out_on_a_task_that_has_not_finished) {
+  lf::worker_pool pool(1);
+  held_worker hold(pool);  // hold.task returns only after hold.release()
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(hold.task.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(20));
+  EXPECT_EQ(hold.task.wait_until(lf::wait_clock::now()), std::future_status::timeout);
+  EXPECT_EQ(hold.task.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  hold.release();
+  hold.task.get();  // a timed wait that timed out leaves the future usable
+}
+
+TEST(pool_future, wait_for_returns_ready_once_the_task_is_done) {
+  lf::worker_pool pool(1);
+  held_worker hold(pool);
+  std::thread releaser([&] { hold.release(); });
+  EXPECT_EQ(hold.task.wait_for(std::chrono::hours(1)), std::future_status::ready);  // sleeps until it is done
+  EXPECT_EQ(hold.task.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  releaser.join();
+  hold.task.get();
+}
+
+TEST(pool_future, wait_for_the_longest_duration_has_no_deadline) {
+  lf::worker_pool pool(1);
+  lf::pool_future<int> outer = pool.submit([&] {
+    // Queued on this worker's own deque: only this wait, helping, can run it. A deadline
+    // that wrapped into the past would return timeout without running it.
+    lf::pool_future<int> child = pool.submit([] { return 3; });
+    if (child.wait_for(std::chrono::hours::max()) != std::future_status::ready) return -1;
+    return child.get();
+  });
+  EXPECT_EQ(outer.wait_for(std::chrono::hours::max()), std::future_status::ready);  // off the pool
+  EXPECT_EQ(outer.get(), 3);
+}
+
+TEST(pool_future, wait_for_a_negative_duration_throws_invalid_argument_naming_it) {
+  lf::worker_pool pool(1);
+  lf::pool_future<int> f = pool.submit([] { return 4; });
+  try {
+    (void)f.wait_for(std::chrono::milliseconds(-5));
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("lf::pool_future::wait_for: d = -0.005"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(f.get(), 4);
+}
+
+TEST(pool_future, a_timed_wait_on_a_worker_helps_until_the_deadline) {
+  lf::worker_pool pool(2);
+  held_worker hold(pool);  // one worker is held: the other runs `outer`, and only it
+  lf::pool_future<bool> outer = pool.submit([&] {
+    lf::pool_future<int> child = pool.submit([] { return 5; });  // on this worker's deque
+    const bool timed_out = hold.task.wait_for(std::chrono::milliseconds(20)) == std::future_status::timeout;
+    return timed_out && child.is_ready();  // it ran the child while it waited
+  });
+  EXPECT_TRUE(outer.get());
 }
 
 TEST(pool_future, is_ready_and_wait_do_not_consume_the_result) {
