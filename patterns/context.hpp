@@ -212,7 +212,10 @@ class context_done {
  public:
   // Ready once the context is done. An acquire load (2): after true, err() and cause()
   // are settled and the canceller's earlier writes are visible.
-  bool ready() const noexcept { return node_ != nullptr && node_->done(); }
+  bool ready() const noexcept {
+    detail::timer_restart_if_forked();
+    return node_ != nullptr && node_->done();
+  }
   explicit operator bool() const noexcept { return ready(); }
 
   // True for a context that can never be done (background, without_cancel): Go's
@@ -221,6 +224,7 @@ class context_done {
 
   // Blocks until done. On a context that is never done: LF_ASSERT, else blocks for ever.
   void wait() const {
+    detail::timer_restart_if_forked();
     if (node_ != nullptr) {
       node_->wait();
       return;
@@ -232,6 +236,7 @@ class context_done {
 
   // True when done before `deadline`; false once it has passed.
   bool wait_until(wait_clock::time_point deadline) const {
+    detail::timer_restart_if_forked();
     if (node_ != nullptr) return node_->wait_until(deadline);
     lf::atomic<int> never_set{0};
     while (futex_wait_until(never_set, 0, deadline)) {
@@ -656,6 +661,7 @@ template <class F>
 class context_callback : private detail::done_hook {
  public:
   context_callback(context_done done, F f) : owner_(done.node_), f_(std::move(f)) {
+    detail::timer_restart_if_forked();
     fire = &fire_thunk;
     if (owner_ == nullptr) {
       finished.store(1, std::memory_order_relaxed);  // never fires: nothing to wait for

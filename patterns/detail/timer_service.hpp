@@ -30,9 +30,13 @@
 //
 // fork(): the child has no timer thread, only the parent's heap (the contexts in it were
 // copied with the rest of memory). A pthread_atfork handler holds the mutex across the
-// fork, so the heap is consistent in the child, and the child's handler forgets the
-// parent's thread and starts its own if anything is armed; otherwise the next arm() does.
-// Deadlines therefore fire in the child, both those armed before the fork and after it.
+// fork, so the heap is consistent in the child; the child's handler forgets the parent's
+// thread and raises a flag. It does not start a thread itself: a thread made inside an
+// atfork handler never runs under ASan and TSan (their fork interceptors hold their
+// thread registries until fork returns), and POSIX allows only async-signal-safe calls
+// there. The next arm() starts the thread, and so does every wait on or poll of a
+// context (timer_restart_if_forked, one relaxed load of the flag), so deadlines armed
+// before the fork fire in the child as soon as anything there looks at a context.
 //
 // Model (LF_MODEL_RELACY): the timer thread is out of the model's scope. There the
 // service is a stub that keeps nothing and fires nothing; deadlines already past at
@@ -183,15 +187,28 @@ class timer_service {
     // destroying it would act on a thread of the parent; a new, empty std::thread made in
     // its storage ends the old object's lifetime without running its destructor.
     new (&s.thread_) std::thread();
-    if (!s.heap_.empty()) {
-      try {
-        s.start_thread();
-      } catch (...) {
-        // No thread could be made: the next arm() tries again.
-      }
-    }
+    if (!s.heap_.empty()) forked_with_deadlines.store(true, std::memory_order_relaxed);  // relaxed: one thread here
     s.mutex_.unlock();
   }
+
+ public:
+  // Set in a forked child whose heap holds deadlines and no thread runs them yet.
+  static inline lf::atomic<bool> forked_with_deadlines{false};
+
+  // Starts the thread in a forked child if deadlines wait for it (see "fork()" above).
+  // If no thread can be made now, the flag stays up and a later call tries again.
+  void restart_after_fork() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // relaxed: under the mutex, which the child's handler released after setting it.
+    if (!forked_with_deadlines.load(std::memory_order_relaxed)) return;
+    try {
+      if (!thread_.joinable() && !heap_.empty()) start_thread();
+      forked_with_deadlines.store(false, std::memory_order_relaxed);
+    } catch (...) {
+    }
+  }
+
+ private:
 
   // Fires due entries one at a time (the mutex is released around each fire), so the
   // thread holds no memory of its own: nothing is left behind on its stack by a fork.
@@ -268,6 +285,15 @@ class timer_service {
   lf::atomic<int> wake_{0};               // the thread's parking word; changed under mutex_
 };
 
+// Called by every wait on and poll of a context: after a fork, starts the timer thread
+// that deadlines armed in the parent need (one relaxed load otherwise).
+inline void timer_restart_if_forked() noexcept {
+  // relaxed: a hint; restart_after_fork decides under the service's mutex.
+  if (timer_service::forked_with_deadlines.load(std::memory_order_relaxed)) [[unlikely]] {
+    timer_service::instance().restart_after_fork();
+  }
+}
+
 #else  // LF_MODEL_RELACY: the timer thread is outside the model (see above).
 
 class timer_service {
@@ -280,6 +306,7 @@ class timer_service {
   void disarm(timer_entry&) noexcept {}
   std::size_t armed_approx() noexcept { return 0; }
 };
+inline void timer_restart_if_forked() noexcept {}
 
 #endif  // LF_MODEL_RELACY
 

@@ -40,8 +40,8 @@ TEST(weighted_semaphore, a_negative_or_huge_capacity_throws_naming_it) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("n = -1"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(lf::weighted_semaphore(lf::weighted_semaphore::max_capacity + 1), std::invalid_argument);
-  EXPECT_NO_THROW(lf::weighted_semaphore(lf::weighted_semaphore::max_capacity));
+  EXPECT_THROW(lf::weighted_semaphore{lf::weighted_semaphore::max_capacity + 1}, std::invalid_argument);
+  EXPECT_NO_THROW(lf::weighted_semaphore{lf::weighted_semaphore::max_capacity});
 }
 
 TEST(weighted_semaphore, a_weight_outside_zero_to_capacity_throws_naming_it) {
