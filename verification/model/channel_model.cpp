@@ -61,8 +61,13 @@ namespace {
 using lf::chan_status;
 
 // A deadline that poll() never reaches: under the model a timed wait may time out at any
-// step anyway, and the clock must not make a replayed schedule differ.
-inline lf::wait_clock::time_point model_deadline() { return lf::wait_clock::time_point::max(); }
+// step anyway, and the clock must not make a replayed schedule differ. Not
+// time_point::max() itself, which every wait reads as "no deadline" (lf::deadline_after):
+// the wait would then be untimed, and a sender the select did not take would block for
+// ever (a DEADLOCK verdict at the first schedule instead of the timeout paths checked).
+inline lf::wait_clock::time_point model_deadline() {
+  return lf::wait_clock::time_point::max() - std::chrono::hours(1);
+}
 
 struct send_races_parking_receiver : rl::test_suite<send_races_parking_receiver, 2> {
   lf::channel<int> ch{1};
