@@ -76,8 +76,10 @@
 //                                  return at once without locking
 //   send / recv and variants       blocking: spin, then sleep on a futex (the spin is
 //                                  ~1.6 µs on buffered channels, ~25 µs where an
-//                                  unbuffered partner's hand-off is awaited; see
-//                                  chan_spin / handoff_spin in detail/channel_core.hpp)
+//                                  unbuffered partner's hand-off is awaited; a process
+//                                  confined to one CPU does not spin but yields the CPU
+//                                  a few times, since its partner cannot run meanwhile;
+//                                  see spin_plan in detail/channel_core.hpp)
 //   close                          blocking (the lock), wakes every waiter
 //   size / capacity                wait-free
 //

@@ -15,9 +15,15 @@
 //                         plus a context's done: every value arrives once.
 //   cancel wakes all      receivers, senders and selects blocked on a context are all
 //                         woken by one cancel, each exactly once, round after round.
+//   one CPU               an unbuffered ping-pong with both ends pinned to the same CPU
+//                         (each hand-off waits for a preempted partner): every echo is the
+//                         value just sent.
 // Five to seven threads on the 2-core CI machine: the oversubscription is on purpose
 // (preempted senders and receivers in the middle of hand-offs). No sleeps synchronize.
 #include <gtest/gtest.h>
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
@@ -296,6 +302,41 @@ TEST(channel_stress, one_cancel_wakes_every_blocked_operation_once) {
     for (auto& t : threads) t.join();
     ASSERT_EQ(canceled.load(), 5) << "round " << round;
   }
+}
+
+TEST(channel_stress, unbuffered_ping_pong_with_both_ends_on_one_cpu_echoes_every_value) {
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof mine, &mine), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  const std::uint64_t round_trips = lf::test::stress_items(20'000, 4'000);
+  lf::channel<std::uint64_t> there, back;
+  std::uint64_t wrong = 0;
+  const auto on_the_cpu = [&](auto role) {
+    return std::thread([&, role] {
+      ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+      role();
+    });
+  };
+  std::thread echo = on_the_cpu([&] {
+    for (std::uint64_t v : there) EXPECT_EQ(back.send(v), chan_status::ok);
+  });
+  std::thread ping = on_the_cpu([&] {
+    for (std::uint64_t i = 1; i <= round_trips; ++i) {
+      ASSERT_EQ(there.send(i), chan_status::ok);
+      auto r = back.recv();
+      ASSERT_TRUE(r.ok());
+      wrong += *r != i;
+    }
+    EXPECT_TRUE(there.close());
+  });
+  ping.join();
+  echo.join();
+  EXPECT_EQ(wrong, 0u);
 }
 
 }  // namespace

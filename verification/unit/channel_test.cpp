@@ -5,7 +5,9 @@
 // (a sleep appears only where the test is that something does NOT happen for a while).
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -535,6 +537,27 @@ TEST(select, otherwise_alone_runs_it) {
   const auto r = lf::select(lf::otherwise([&] { ran = true; }));
   EXPECT_TRUE(ran);
   EXPECT_EQ(r.index, 0u);
+}
+
+// --- spinning only where it can help (patterns/detail/channel_core.hpp, spin_plan)
+
+TEST(channel_spin, on_one_cpu_a_waiter_yields_and_never_spins) {
+  constexpr lf::detail::spin_plan plan = lf::detail::plan_spin(lf::detail::handoff_spin, 1);
+  EXPECT_EQ(plan.pauses, 0);
+  EXPECT_GT(plan.yields, 0);
+}
+
+TEST(channel_spin, on_several_cpus_a_waiter_spins_and_does_not_yield) {
+  constexpr lf::detail::spin_plan plan = lf::detail::plan_spin(lf::detail::handoff_spin, 2);
+  EXPECT_EQ(plan.pauses, lf::detail::handoff_spin);
+  EXPECT_EQ(plan.yields, 0);
+}
+
+TEST(channel_spin, the_cpu_count_is_the_process_affinity_mask) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(getpid(), sizeof set, &set), 0);
+  EXPECT_EQ(lf::detail::process_cpus(), CPU_COUNT(&set));
 }
 
 // --- sleeping, not spinning
