@@ -25,15 +25,18 @@
 //   try_send(v) / try_recv()                 never block: would_block instead
 //   send_for(v, d) / send_until(v, tp)       block until done, closed or timeout
 //   recv_for(d) / recv_until(tp)
-//   send(v, ctx) / recv(ctx)                 block until done, closed or canceled (ctx done)
+//   send(v, ctx) / recv(ctx)                 block until done, closed or canceled (ctx
+//                                            done; a ctx done already wins: see below)
 //   close() -> bool                          false if it was closed already
 //   for (auto v : ch)                        receives until closed and drained
 //   size() / capacity()                      values buffered now (a snapshot) / capacity
 // A send returns lf::chan_status, [[nodiscard]]: ok, closed, would_block, timeout or
 // canceled. A receive returns lf::recv_result<T>: status() plus the value when ok
-// (`if (auto r = ch.recv()) use(*r);`). A send that does not return ok leaves its
-// argument untouched: an rvalue is moved from only when the value was sent, so the
-// caller still has it (send(std::move(v)) then, on closed, v is intact).
+// (`if (auto r = ch.recv()) use(*r);`); *r without a value throws lf::bad_recv (a
+// std::bad_optional_access) in every build, so `*ch.recv()` on a closed channel cannot
+// go unnoticed. A send that does not return ok leaves its argument untouched: an rvalue
+// is moved from only when the value was sent, so the caller still has it
+// (send(std::move(v)) then, on closed, v is intact).
 //
 // Semantics, as Go's (the differences follow).
 //   - Unbuffered: a send completes only when a receiver has taken the value, and
@@ -57,6 +60,18 @@
 //     or ctx.Done(); a negative duration throws std::invalid_argument (DESIGN §4).
 //     A context that is done yields canceled; ctx.err() says whether it was a cancel or
 //     a deadline.
+//   - Which wins when both are ready. A context that is done when send(v, ctx) or
+//     recv(ctx) is called wins over a channel that is ready: the call returns canceled
+//     and leaves the channel (and v) alone. Go's select over ch and ctx.Done() picks
+//     one of the two at random, so `for { select { case v := <-ch: ...; case
+//     <-ctx.Done(): return } }` over a channel that never empties runs on for a random
+//     number of rounds after the cancel; here `while (auto r = ch.recv(ctx))` stops at
+//     the first call after it, which is what a cancel is for. It costs one load per call.
+//     (A context that becomes done while the call waits races with the channel, as in
+//     Go.) A deadline is the opposite: recv_for(d), recv_until(t), send_for and
+//     send_until take a ready channel over an expired deadline, so recv_for(0ms) is
+//     try_recv; a deadline bounds the wait, it does not refuse a value. lf::select keeps
+//     Go's uniform choice for on_done and after cases.
 //   - Blocked senders are not served strictly first-come-first-served on a buffered
 //     channel: a sender that finds room on the fast path may take a slot a woken
 //     sender was about to take (barging, as in most mutexes); the woken one tries
@@ -165,9 +180,36 @@
 
 namespace lf {
 
+// Thrown by recv_result's operator* and operator-> when the receive has no value (its
+// status is closed, would_block, timeout or canceled), in every build: reading a value
+// that is not there is never silent. A std::bad_optional_access, as std::optional's
+// value() throws for the same mistake.
+class bad_recv : public std::bad_optional_access {
+ public:
+  explicit bad_recv(chan_status status) noexcept : status_(status) {}
+  chan_status status() const noexcept { return status_; }
+  const char* what() const noexcept override {
+    switch (status_) {
+      case chan_status::closed: return "lf::recv_result: no value (status closed)";
+      case chan_status::would_block: return "lf::recv_result: no value (status would_block)";
+      case chan_status::timeout: return "lf::recv_result: no value (status timeout)";
+      default: return "lf::recv_result: no value (status canceled)";
+    }
+  }
+
+ private:
+  chan_status status_;
+};
+
+namespace detail {
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_recv(chan_status status) { throw bad_recv(status); }
+}  // namespace detail
+
 // What a receive returns: a status and, when it is ok, the value.
 //   if (auto r = ch.recv()) use(*r);
 //   else if (r.status() == lf::chan_status::closed) ...
+// *r and r-> throw lf::bad_recv when !r.ok() (one predictable branch); value() is the
+// std::optional, empty unless ok().
 template <class T>
 class [[nodiscard]] recv_result {
  public:
@@ -178,19 +220,26 @@ class [[nodiscard]] recv_result {
   bool ok() const noexcept { return status_ == chan_status::ok; }
   explicit operator bool() const noexcept { return ok(); }
 
-  // The value; only when ok() (checked by LF_ASSERT).
-  T& operator*() & noexcept { return (check(), *value_); }
-  const T& operator*() const& noexcept { return (check(), *value_); }
-  T&& operator*() && noexcept { return (check(), std::move(*value_)); }
-  T* operator->() noexcept { return (check(), &*value_); }
-  const T* operator->() const noexcept { return (check(), &*value_); }
+  // The value; throws lf::bad_recv unless ok().
+  T& operator*() & { return *checked(); }
+  const T& operator*() const& { return *checked(); }
+  T&& operator*() && { return std::move(*checked()); }
+  T* operator->() { return checked(); }
+  const T* operator->() const { return checked(); }
   // The value as an optional (empty unless ok()).
   std::optional<T>& value() & noexcept { return value_; }
   const std::optional<T>& value() const& noexcept { return value_; }
   std::optional<T>&& value() && noexcept { return std::move(value_); }
 
  private:
-  void check() const noexcept { LF_ASSERT(value_.has_value() && "lf::recv_result: no value (check status() first)"); }
+  T* checked() {
+    if (!value_.has_value()) [[unlikely]] detail::throw_bad_recv(status_);
+    return &*value_;
+  }
+  const T* checked() const {
+    if (!value_.has_value()) [[unlikely]] detail::throw_bad_recv(status_);
+    return &*value_;
+  }
   chan_status status_;
   std::optional<T> value_;
 };
@@ -301,9 +350,11 @@ class channel {
     return send_until(v, lf::deadline_after("lf::channel::send_for: d", d));
   }
 
-  // ok, closed, or canceled once ctx is done (ctx.err() says why).
+  // ok, closed, or canceled once ctx is done (ctx.err() says why). A context done
+  // before the call wins over room in the channel: canceled, v untouched.
   chan_status send(T&& v, const context& ctx) {
     detail::done_case done(ctx);
+    if (done.poll(nullptr) == chan_status::canceled) return chan_status::canceled;
     return blocking_send(v, done);
   }
   chan_status send(const T& v, const context& ctx) {
@@ -337,9 +388,11 @@ class channel {
     return recv_until(lf::deadline_after("lf::channel::recv_for: d", d));
   }
 
-  // ok, closed, or canceled once ctx is done (ctx.err() says why).
+  // ok, closed, or canceled once ctx is done (ctx.err() says why). A context done
+  // before the call wins over a ready value, which stays in the channel.
   recv_result<T> recv(const context& ctx) {
     detail::done_case done(ctx);
+    if (done.poll(nullptr) == chan_status::canceled) return {chan_status::canceled, std::nullopt};
     return blocking_recv(done);
   }
 
@@ -407,7 +460,8 @@ class channel {
   }
 
   // The fast path, then a select of the operation and its `extra` cases (a deadline, a
-  // context), polled in that order: a ready channel wins over an expired deadline.
+  // context), polled in that order: a ready channel wins over an expired deadline, and
+  // over a context that became done after the call's own check (a race either way).
   template <class... Extra>
   chan_status blocking_send(T& v, Extra&... extra) {
     if (buffer_) {

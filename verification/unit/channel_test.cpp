@@ -116,6 +116,25 @@ TEST(channel, move_only_values_travel) {
   EXPECT_EQ(**r, 7);
 }
 
+TEST(channel, dereferencing_a_receive_without_a_value_throws_bad_recv) {
+  lf::channel<std::string> ch(1);
+  auto empty = ch.try_recv();
+  ASSERT_EQ(empty.status(), chan_status::would_block);
+  EXPECT_THROW((void)*empty, lf::bad_recv);
+  EXPECT_TRUE(ch.close());
+  auto closed = ch.recv();
+  try {
+    (void)closed->size();
+    FAIL() << "no exception";
+  } catch (const lf::bad_recv& e) {
+    EXPECT_EQ(e.status(), chan_status::closed);
+    EXPECT_NE(std::string(e.what()).find("closed"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)*std::move(closed), std::bad_optional_access) << "bad_recv is a bad_optional_access";
+  const auto& const_closed = closed;
+  EXPECT_THROW((void)*const_closed, lf::bad_recv);
+}
+
 TEST(channel, destroying_a_channel_destroys_what_is_buffered) {
   auto counted = std::make_shared<int>(0);
   {
@@ -345,8 +364,60 @@ TEST(channel, recv_with_a_cancelled_context_returns_canceled) {
   auto [ctx, cancel] = lf::with_cancel(lf::background());
   cancel();
   EXPECT_EQ(ch.recv(ctx).status(), chan_status::canceled);
-  EXPECT_EQ(ch.send(1, ctx), chan_status::ok) << "room in the buffer: the send does not block";
-  EXPECT_EQ(ch.send(2, ctx), chan_status::canceled);
+  EXPECT_EQ(ch.send(1, ctx), chan_status::canceled);
+}
+
+// The documented rule (channel.hpp): a context done before the call wins over a ready
+// channel, every time, and the channel is left as it was.
+TEST(channel, a_done_context_wins_over_a_ready_value_and_leaves_it_there) {
+  for (int capacity : {0, 1}) {
+    lf::channel<int> ch(capacity);
+    auto [ctx, cancel] = lf::with_cancel(lf::background());
+    cancel();
+    std::thread sender;
+    if (capacity == 0) {
+      sender = std::thread([&] { EXPECT_EQ(ch.send(5), chan_status::ok); });
+    } else {
+      ASSERT_EQ(ch.send(5), chan_status::ok);
+    }
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(ch.recv(ctx).status(), chan_status::canceled) << "trial " << i;
+    EXPECT_EQ(*ch.recv(), 5) << "capacity " << capacity;
+    if (sender.joinable()) sender.join();
+  }
+}
+
+TEST(channel, a_done_context_wins_over_room_and_the_value_is_kept) {
+  lf::channel<std::string> ch(4);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  cancel();
+  std::string v = "kept";
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(ch.send(std::move(v), ctx), chan_status::canceled) << "trial " << i;
+  EXPECT_EQ(v, "kept");
+  EXPECT_EQ(ch.size(), 0u);
+}
+
+TEST(channel, a_receive_loop_on_a_channel_that_never_empties_stops_at_cancel) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(0), chan_status::ok);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  int received = 0;
+  while (auto r = ch.recv(ctx)) {
+    ++received;
+    ASSERT_EQ(ch.send(*r + 1), chan_status::ok);  // never empty
+    if (received == 10) cancel();
+  }
+  EXPECT_EQ(received, 10);
+  EXPECT_EQ(ctx.err(), lf::context_error::canceled);
+}
+
+TEST(channel, recv_for_prefers_a_ready_value_over_an_expired_deadline) {
+  lf::channel<int> ch(1);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(ch.send(i), chan_status::ok);
+    auto r = ch.recv_for(0ms);
+    ASSERT_EQ(r.status(), chan_status::ok) << "trial " << i;
+    EXPECT_EQ(*r, i);
+  }
 }
 
 TEST(channel, cancel_wakes_a_blocked_receiver_and_sender) {
