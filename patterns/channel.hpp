@@ -54,8 +54,9 @@
 //   - Go panics on a send to a closed channel and on closing twice; lf returns closed
 //     ([[nodiscard]]) and close() returns false. Neither is undefined behaviour.
 //   - Go's receive from a closed channel yields the zero value; lf yields no value
-//     (status closed). Go's nil channel has no counterpart (a channel is an object,
-//     shared by reference; destroying it while a thread uses it is the caller's bug).
+//     (status closed). A channel is an object, shared by reference (destroying it while
+//     a thread uses it is the caller's bug); Go's nil channel is a null channel pointer
+//     given to a select case (patterns/select.hpp), which is never ready.
 //   - Timed and context-aware variants exist where Go writes a select with time.After
 //     or ctx.Done(); a negative duration throws std::invalid_argument (DESIGN §4).
 //     A context that is done yields canceled; ctx.err() says whether it was a cancel or
@@ -307,9 +308,7 @@ class channel {
   // capacity 0: unbuffered. Throws std::invalid_argument for a negative capacity and
   // std::length_error above max_capacity.
   explicit channel(std::ptrdiff_t capacity = 0)
-      : capacity_(static_cast<std::size_t>(validated(capacity))), core_(capacity > 0) {
-    if (capacity > 0) buffer_.emplace(static_cast<std::size_t>(capacity));
-  }
+      : capacity_(static_cast<std::size_t>(validated(capacity))), core_(capacity > 0), buffer_(make_buffer(capacity_)) {}
   channel(const channel&) = delete;
   channel& operator=(const channel&) = delete;
 
@@ -325,7 +324,7 @@ class channel {
     if (buffer_) return push(v);
     if (core_.closed()) return chan_status::closed;
     if (detail::chan_core::receivers(core_.waiting()) == 0) return chan_status::would_block;  // no partner: no lock
-    detail::send_op<T> op(*this, v);
+    detail::send_op<T> op(this, v);
     return run_nonblocking(op);
   }
   chan_status try_send(const T& v) {
@@ -374,7 +373,7 @@ class channel {
     }
     if (core_.closed()) return {chan_status::closed, std::nullopt};
     if (detail::chan_core::senders(core_.waiting()) == 0) return {chan_status::would_block, std::nullopt};
-    detail::recv_op<T> op(*this);
+    detail::recv_op<T> op(this);
     const chan_status st = run_nonblocking(op);
     return {st, std::move(op.value)};
   }
@@ -448,6 +447,13 @@ class channel {
   friend class detail::recv_op<T>;
   friend class detail::send_op<T>;
 
+  // The ring built in place. (Not emplace() into an empty optional: with ASan, g++ 12
+  // warns that the ring's fields may be read uninitialized by the reset emplace inlines.)
+  static std::optional<detail::chan_buffer<T>> make_buffer(std::size_t capacity) {
+    if (capacity == 0) return std::nullopt;
+    return std::optional<detail::chan_buffer<T>>(std::in_place, capacity);
+  }
+
   static std::ptrdiff_t validated(std::ptrdiff_t capacity) {
     if (capacity < 0) {
       throw std::invalid_argument("lf::channel: capacity = " + std::to_string(capacity) + " (must be >= 0)");
@@ -468,7 +474,7 @@ class channel {
       const chan_status st = push(v);
       if (st != chan_status::would_block) return st;
     }
-    detail::send_op<T> op(*this, v);
+    detail::send_op<T> op(this, v);
     return run_blocking(op, extra...);
   }
   template <class... Extra>
@@ -478,7 +484,7 @@ class channel {
       const chan_status st = pop(v);
       if (st != chan_status::would_block) return {st, std::move(v)};
     }
-    detail::recv_op<T> op(*this);
+    detail::recv_op<T> op(this);
     const chan_status st = run_blocking(op, extra...);
     return {st, std::move(op.value)};
   }
@@ -532,21 +538,24 @@ class channel {
 
 namespace detail {
 
-// A receive as a select case.
+// A receive as a select case. A null channel is Go's nil channel: a select never polls
+// or queues the case (see nil()).
 template <class T>
 class recv_op : public select_case {
  public:
-  explicit recv_op(channel<T>& ch) noexcept : ch_(ch) {
-    core = &ch.core_;
+  explicit recv_op(channel<T>* ch) noexcept : ch_(ch) {
+    core = ch ? &ch->core_ : nullptr;
     link.send = false;
     link.slot = &slot_;
   }
 
+  bool nil() const noexcept { return ch_ == nullptr; }
+
   std::optional<T> value;  // the received value, once the case completed with ok
 
   chan_status poll(const chan_waiter* self) override {
-    if (ch_.buffer_) {
-      switch (ch_.buffer_->try_pop(value)) {
+    if (ch_->buffer_) {
+      switch (ch_->buffer_->try_pop(value)) {
         case buffer_op::ok: return chan_status::ok;
         case buffer_op::closed: return chan_status::closed;
         default: return chan_status::would_block;
@@ -559,8 +568,8 @@ class recv_op : public select_case {
   }
 
   void after_poll() override {
-    if (ch_.buffer_) {
-      if (value) ch_.after_pop();
+    if (ch_->buffer_) {
+      if (value) ch_->after_pop();
       return;
     }
     if (!partner_.waiter) return;  // closed
@@ -569,30 +578,33 @@ class recv_op : public select_case {
   }
 
   chan_status finish(chan_status st) override {
-    if (ch_.buffer_) return ch_.pop(value);  // "try again"
+    if (ch_->buffer_) return ch_->pop(value);  // "try again"
     if (st == chan_status::ok) value.emplace(slot_.take());  // a sender moved its value in before (W2)
     return st;
   }
 
  private:
-  channel<T>& ch_;
+  channel<T>* ch_;
   cell<T> slot_;      // an unbuffered sender constructs the value here
   chan_core::partner partner_;  // the sender our poll claimed (its slot: the T to move from)
 };
 
-// A send as a select case. Moves from *v only when the value is sent.
+// A send as a select case. Moves from *v only when the value is sent. A null channel is
+// a nil channel, as for recv_op.
 template <class T>
 class send_op : public select_case {
  public:
-  send_op(channel<T>& ch, T& v) noexcept : ch_(ch), v_(v) {
-    core = &ch.core_;
+  send_op(channel<T>* ch, T& v) noexcept : ch_(ch), v_(v) {
+    core = ch ? &ch->core_ : nullptr;
     link.send = true;
     link.slot = &v_;
   }
 
+  bool nil() const noexcept { return ch_ == nullptr; }
+
   chan_status poll(const chan_waiter* self) override {
-    if (ch_.buffer_) {
-      switch (ch_.buffer_->try_push(std::move(v_))) {
+    if (ch_->buffer_) {
+      switch (ch_->buffer_->try_push(std::move(v_))) {
         case buffer_op::ok: pushed_ = true; return chan_status::ok;
         case buffer_op::closed: return chan_status::closed;
         default: return chan_status::would_block;
@@ -605,8 +617,8 @@ class send_op : public select_case {
   }
 
   void after_poll() override {
-    if (ch_.buffer_) {
-      if (pushed_) ch_.after_push();
+    if (ch_->buffer_) {
+      if (pushed_) ch_->after_push();
       return;
     }
     if (!partner_.waiter) return;  // closed
@@ -616,12 +628,12 @@ class send_op : public select_case {
   }
 
   chan_status finish(chan_status st) override {
-    if (ch_.buffer_) return ch_.push(v_);  // "try again"
+    if (ch_->buffer_) return ch_->push(v_);  // "try again"
     return st;  // ok: a receiver moved the value out before (W2); closed: v_ is untouched
   }
 
  private:
-  channel<T>& ch_;
+  channel<T>* ch_;
   T& v_;
   bool pushed_ = false;
   chan_core::partner partner_;  // the receiver our poll claimed (its slot: the cell<T> to construct into)
