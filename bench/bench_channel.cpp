@@ -9,10 +9,17 @@
 //       capacity 1024 with blocking send and receive (moodycamel's queue is unbounded:
 //       enqueue never blocks, which favours it). items_per_second.
 //   chan_unbuffered_handoff   200'000 sends on an unbuffered channel (a rendezvous each)
-//       to one receiver. lf and Go only: the peers have no rendezvous. items_per_second.
+//       to one receiver. lf, Go and the mutex + condition variable baseline (the
+//       queues have no rendezvous). items_per_second.
 //   chan_pingpong   100'000 round trips between two threads over two unbuffered
-//       channels (lf, Go) or two queues of capacity 1 (tbb) / unbounded (moodycamel):
-//       ns_per_round_trip.
+//       channels (lf, Go, the baseline) or two queues of capacity 1 (tbb) / unbounded
+//       (moodycamel): ns_per_round_trip.
+// baseline::mutex_condvar is the channel a C++ programmer writes by hand: a std::deque
+// under one std::mutex with two std::condition_variables; capacity 0 is a rendezvous
+// (the sender waits until its value was taken). It is the yardstick for how lf's
+// spinning and parking compare with the kernel-assisted sleep of glibc's condvar,
+// and it is run, like everything here, both with a CPU per thread and under
+// `taskset -c 0` (both threads on one CPU).
 //   chan_select4   4 producers each fill their own channel (capacity 1024); one consumer
 //       selects over the 4 until 1'000'000 items arrived. lf and Go. items_per_second.
 //   ctx_cancel_wakeup_4   4 threads block on a context's done(); the time from cancel()
@@ -24,8 +31,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +89,36 @@ struct tbb_bounded {
     return v;
   }
   tbb::concurrent_bounded_queue<item> q;
+};
+
+struct mutex_condvar {
+  static constexpr const char* name = "baseline::mutex_condvar";
+  explicit mutex_condvar(std::size_t capacity) : cap(capacity) {}
+  void send(item v) {
+    std::unique_lock<std::mutex> lock(m);
+    // A rendezvous holds one value in flight: the next sender waits until it was taken.
+    const std::size_t room = cap == 0 ? 1 : cap;
+    not_full.wait(lock, [&] { return q.size() < room; });
+    q.push_back(v);
+    const std::uint64_t mine = ++pushed;
+    not_empty.notify_one();
+    if (cap == 0) taken_cv.wait(lock, [&] { return taken >= mine; });
+  }
+  item recv() {
+    std::unique_lock<std::mutex> lock(m);
+    not_empty.wait(lock, [&] { return !q.empty(); });
+    const item v = q.front();
+    q.pop_front();
+    ++taken;
+    not_full.notify_one();
+    if (cap == 0) taken_cv.notify_all();
+    return v;
+  }
+  std::mutex m;
+  std::condition_variable not_empty, not_full, taken_cv;
+  std::deque<item> q;
+  std::uint64_t pushed = 0, taken = 0;
+  const std::size_t cap;
 };
 
 template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
@@ -141,9 +181,10 @@ void pingpong_blocking(benchmark::State& state, std::size_t capacity) {
   }
 }
 
+template <class Q>
 void handoff(benchmark::State& state) {
   for (auto _ : state) {
-    lf_channel ch(0);
+    Q ch(0);
     lf::padded<tally> sent, got;
     const double seconds = run_together({[&] {
                                            for (item v = 1; v <= handoffs; ++v) {
@@ -241,8 +282,13 @@ void register_all() {
   add_channel_peer<lf_channel>();
   add_channel_peer<moodycamel_blocking>();
   add_channel_peer<tbb_bounded>();
-  add<lf_channel>("chan_unbuffered_handoff", handoff);
+  add_channel_peer<mutex_condvar>();
+  add<lf_channel>("chan_unbuffered_handoff", handoff<lf_channel>);
+  add<mutex_condvar>("chan_unbuffered_handoff", handoff<mutex_condvar>);
   benchmark::RegisterBenchmark("chan_pingpong/lf::channel", [](benchmark::State& s) { pingpong_blocking<lf_channel>(s, 0); })
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("chan_pingpong/baseline::mutex_condvar",
+                               [](benchmark::State& s) { pingpong_blocking<mutex_condvar>(s, 0); })
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("chan_pingpong/moodycamel::BlockingConcurrentQueue",
                                [](benchmark::State& s) { pingpong_blocking<moodycamel_blocking>(s, 1); })

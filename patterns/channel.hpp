@@ -25,15 +25,18 @@
 //   try_send(v) / try_recv()                 never block: would_block instead
 //   send_for(v, d) / send_until(v, tp)       block until done, closed or timeout
 //   recv_for(d) / recv_until(tp)
-//   send(v, ctx) / recv(ctx)                 block until done, closed or canceled (ctx done)
+//   send(v, ctx) / recv(ctx)                 block until done, closed or canceled (ctx
+//                                            done; a ctx done already wins: see below)
 //   close() -> bool                          false if it was closed already
 //   for (auto v : ch)                        receives until closed and drained
 //   size() / capacity()                      values buffered now (a snapshot) / capacity
 // A send returns lf::chan_status, [[nodiscard]]: ok, closed, would_block, timeout or
 // canceled. A receive returns lf::recv_result<T>: status() plus the value when ok
-// (`if (auto r = ch.recv()) use(*r);`). A send that does not return ok leaves its
-// argument untouched: an rvalue is moved from only when the value was sent, so the
-// caller still has it (send(std::move(v)) then, on closed, v is intact).
+// (`if (auto r = ch.recv()) use(*r);`); *r without a value throws lf::bad_recv (a
+// std::bad_optional_access) in every build, so `*ch.recv()` on a closed channel cannot
+// go unnoticed. A send that does not return ok leaves its argument untouched: an rvalue
+// is moved from only when the value was sent, so the caller still has it
+// (send(std::move(v)) then, on closed, v is intact).
 //
 // Semantics, as Go's (the differences follow).
 //   - Unbuffered: a send completes only when a receiver has taken the value, and
@@ -51,12 +54,25 @@
 //   - Go panics on a send to a closed channel and on closing twice; lf returns closed
 //     ([[nodiscard]]) and close() returns false. Neither is undefined behaviour.
 //   - Go's receive from a closed channel yields the zero value; lf yields no value
-//     (status closed). Go's nil channel has no counterpart (a channel is an object,
-//     shared by reference; destroying it while a thread uses it is the caller's bug).
+//     (status closed). A channel is an object, shared by reference (destroying it while
+//     a thread uses it is the caller's bug); Go's nil channel is a null channel pointer
+//     given to a select case (patterns/select.hpp), which is never ready.
 //   - Timed and context-aware variants exist where Go writes a select with time.After
 //     or ctx.Done(); a negative duration throws std::invalid_argument (DESIGN §4).
 //     A context that is done yields canceled; ctx.err() says whether it was a cancel or
 //     a deadline.
+//   - Which wins when both are ready. A context that is done when send(v, ctx) or
+//     recv(ctx) is called wins over a channel that is ready: the call returns canceled
+//     and leaves the channel (and v) alone. Go's select over ch and ctx.Done() picks
+//     one of the two at random, so `for { select { case v := <-ch: ...; case
+//     <-ctx.Done(): return } }` over a channel that never empties runs on for a random
+//     number of rounds after the cancel; here `while (auto r = ch.recv(ctx))` stops at
+//     the first call after it, which is what a cancel is for. It costs one load per call.
+//     (A context that becomes done while the call waits races with the channel, as in
+//     Go.) A deadline is the opposite: recv_for(d), recv_until(t), send_for and
+//     send_until take a ready channel over an expired deadline, so recv_for(0ms) is
+//     try_recv; a deadline bounds the wait, it does not refuse a value. lf::select keeps
+//     Go's uniform choice for on_done and after cases.
 //   - Blocked senders are not served strictly first-come-first-served on a buffered
 //     channel: a sender that finds room on the fast path may take a slot a woken
 //     sender was about to take (barging, as in most mutexes); the woken one tries
@@ -76,8 +92,10 @@
 //                                  return at once without locking
 //   send / recv and variants       blocking: spin, then sleep on a futex (the spin is
 //                                  ~1.6 µs on buffered channels, ~25 µs where an
-//                                  unbuffered partner's hand-off is awaited; see
-//                                  chan_spin / handoff_spin in detail/channel_core.hpp)
+//                                  unbuffered partner's hand-off is awaited; a process
+//                                  confined to one CPU does not spin but yields the CPU
+//                                  a few times, since its partner cannot run meanwhile;
+//                                  see spin_plan in detail/channel_core.hpp)
 //   close                          blocking (the lock), wakes every waiter
 //   size / capacity                wait-free
 //
@@ -163,9 +181,36 @@
 
 namespace lf {
 
+// Thrown by recv_result's operator* and operator-> when the receive has no value (its
+// status is closed, would_block, timeout or canceled), in every build: reading a value
+// that is not there is never silent. A std::bad_optional_access, as std::optional's
+// value() throws for the same mistake.
+class bad_recv : public std::bad_optional_access {
+ public:
+  explicit bad_recv(chan_status status) noexcept : status_(status) {}
+  chan_status status() const noexcept { return status_; }
+  const char* what() const noexcept override {
+    switch (status_) {
+      case chan_status::closed: return "lf::recv_result: no value (status closed)";
+      case chan_status::would_block: return "lf::recv_result: no value (status would_block)";
+      case chan_status::timeout: return "lf::recv_result: no value (status timeout)";
+      default: return "lf::recv_result: no value (status canceled)";
+    }
+  }
+
+ private:
+  chan_status status_;
+};
+
+namespace detail {
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_recv(chan_status status) { throw bad_recv(status); }
+}  // namespace detail
+
 // What a receive returns: a status and, when it is ok, the value.
 //   if (auto r = ch.recv()) use(*r);
 //   else if (r.status() == lf::chan_status::closed) ...
+// *r and r-> throw lf::bad_recv when !r.ok() (one predictable branch); value() is the
+// std::optional, empty unless ok().
 template <class T>
 class [[nodiscard]] recv_result {
  public:
@@ -176,19 +221,26 @@ class [[nodiscard]] recv_result {
   bool ok() const noexcept { return status_ == chan_status::ok; }
   explicit operator bool() const noexcept { return ok(); }
 
-  // The value; only when ok() (checked by LF_ASSERT).
-  T& operator*() & noexcept { return (check(), *value_); }
-  const T& operator*() const& noexcept { return (check(), *value_); }
-  T&& operator*() && noexcept { return (check(), std::move(*value_)); }
-  T* operator->() noexcept { return (check(), &*value_); }
-  const T* operator->() const noexcept { return (check(), &*value_); }
+  // The value; throws lf::bad_recv unless ok().
+  T& operator*() & { return *checked(); }
+  const T& operator*() const& { return *checked(); }
+  T&& operator*() && { return std::move(*checked()); }
+  T* operator->() { return checked(); }
+  const T* operator->() const { return checked(); }
   // The value as an optional (empty unless ok()).
   std::optional<T>& value() & noexcept { return value_; }
   const std::optional<T>& value() const& noexcept { return value_; }
   std::optional<T>&& value() && noexcept { return std::move(value_); }
 
  private:
-  void check() const noexcept { LF_ASSERT(value_.has_value() && "lf::recv_result: no value (check status() first)"); }
+  T* checked() {
+    if (!value_.has_value()) [[unlikely]] detail::throw_bad_recv(status_);
+    return &*value_;
+  }
+  const T* checked() const {
+    if (!value_.has_value()) [[unlikely]] detail::throw_bad_recv(status_);
+    return &*value_;
+  }
   chan_status status_;
   std::optional<T> value_;
 };
@@ -256,9 +308,7 @@ class channel {
   // capacity 0: unbuffered. Throws std::invalid_argument for a negative capacity and
   // std::length_error above max_capacity.
   explicit channel(std::ptrdiff_t capacity = 0)
-      : capacity_(static_cast<std::size_t>(validated(capacity))), core_(capacity > 0) {
-    if (capacity > 0) buffer_.emplace(static_cast<std::size_t>(capacity));
-  }
+      : capacity_(static_cast<std::size_t>(validated(capacity))), core_(capacity > 0), buffer_(make_buffer(capacity_)) {}
   channel(const channel&) = delete;
   channel& operator=(const channel&) = delete;
 
@@ -274,7 +324,7 @@ class channel {
     if (buffer_) return push(v);
     if (core_.closed()) return chan_status::closed;
     if (detail::chan_core::receivers(core_.waiting()) == 0) return chan_status::would_block;  // no partner: no lock
-    detail::send_op<T> op(*this, v);
+    detail::send_op<T> op(this, v);
     return run_nonblocking(op);
   }
   chan_status try_send(const T& v) {
@@ -299,9 +349,11 @@ class channel {
     return send_until(v, lf::deadline_after("lf::channel::send_for: d", d));
   }
 
-  // ok, closed, or canceled once ctx is done (ctx.err() says why).
+  // ok, closed, or canceled once ctx is done (ctx.err() says why). A context done
+  // before the call wins over room in the channel: canceled, v untouched.
   chan_status send(T&& v, const context& ctx) {
     detail::done_case done(ctx);
+    if (done.poll(nullptr) == chan_status::canceled) return chan_status::canceled;
     return blocking_send(v, done);
   }
   chan_status send(const T& v, const context& ctx) {
@@ -321,7 +373,7 @@ class channel {
     }
     if (core_.closed()) return {chan_status::closed, std::nullopt};
     if (detail::chan_core::senders(core_.waiting()) == 0) return {chan_status::would_block, std::nullopt};
-    detail::recv_op<T> op(*this);
+    detail::recv_op<T> op(this);
     const chan_status st = run_nonblocking(op);
     return {st, std::move(op.value)};
   }
@@ -335,9 +387,11 @@ class channel {
     return recv_until(lf::deadline_after("lf::channel::recv_for: d", d));
   }
 
-  // ok, closed, or canceled once ctx is done (ctx.err() says why).
+  // ok, closed, or canceled once ctx is done (ctx.err() says why). A context done
+  // before the call wins over a ready value, which stays in the channel.
   recv_result<T> recv(const context& ctx) {
     detail::done_case done(ctx);
+    if (done.poll(nullptr) == chan_status::canceled) return {chan_status::canceled, std::nullopt};
     return blocking_recv(done);
   }
 
@@ -393,6 +447,13 @@ class channel {
   friend class detail::recv_op<T>;
   friend class detail::send_op<T>;
 
+  // The ring built in place. (Not emplace() into an empty optional: with ASan, g++ 12
+  // warns that the ring's fields may be read uninitialized by the reset emplace inlines.)
+  static std::optional<detail::chan_buffer<T>> make_buffer(std::size_t capacity) {
+    if (capacity == 0) return std::nullopt;
+    return std::optional<detail::chan_buffer<T>>(std::in_place, capacity);
+  }
+
   static std::ptrdiff_t validated(std::ptrdiff_t capacity) {
     if (capacity < 0) {
       throw std::invalid_argument("lf::channel: capacity = " + std::to_string(capacity) + " (must be >= 0)");
@@ -405,14 +466,15 @@ class channel {
   }
 
   // The fast path, then a select of the operation and its `extra` cases (a deadline, a
-  // context), polled in that order: a ready channel wins over an expired deadline.
+  // context), polled in that order: a ready channel wins over an expired deadline, and
+  // over a context that became done after the call's own check (a race either way).
   template <class... Extra>
   chan_status blocking_send(T& v, Extra&... extra) {
     if (buffer_) {
       const chan_status st = push(v);
       if (st != chan_status::would_block) return st;
     }
-    detail::send_op<T> op(*this, v);
+    detail::send_op<T> op(this, v);
     return run_blocking(op, extra...);
   }
   template <class... Extra>
@@ -422,7 +484,7 @@ class channel {
       const chan_status st = pop(v);
       if (st != chan_status::would_block) return {st, std::move(v)};
     }
-    detail::recv_op<T> op(*this);
+    detail::recv_op<T> op(this);
     const chan_status st = run_blocking(op, extra...);
     return {st, std::move(op.value)};
   }
@@ -476,21 +538,24 @@ class channel {
 
 namespace detail {
 
-// A receive as a select case.
+// A receive as a select case. A null channel is Go's nil channel: a select never polls
+// or queues the case (see nil()).
 template <class T>
 class recv_op : public select_case {
  public:
-  explicit recv_op(channel<T>& ch) noexcept : ch_(ch) {
-    core = &ch.core_;
+  explicit recv_op(channel<T>* ch) noexcept : ch_(ch) {
+    core = ch ? &ch->core_ : nullptr;
     link.send = false;
     link.slot = &slot_;
   }
 
+  bool nil() const noexcept { return ch_ == nullptr; }
+
   std::optional<T> value;  // the received value, once the case completed with ok
 
   chan_status poll(const chan_waiter* self) override {
-    if (ch_.buffer_) {
-      switch (ch_.buffer_->try_pop(value)) {
+    if (ch_->buffer_) {
+      switch (ch_->buffer_->try_pop(value)) {
         case buffer_op::ok: return chan_status::ok;
         case buffer_op::closed: return chan_status::closed;
         default: return chan_status::would_block;
@@ -503,8 +568,8 @@ class recv_op : public select_case {
   }
 
   void after_poll() override {
-    if (ch_.buffer_) {
-      if (value) ch_.after_pop();
+    if (ch_->buffer_) {
+      if (value) ch_->after_pop();
       return;
     }
     if (!partner_.waiter) return;  // closed
@@ -513,30 +578,33 @@ class recv_op : public select_case {
   }
 
   chan_status finish(chan_status st) override {
-    if (ch_.buffer_) return ch_.pop(value);  // "try again"
+    if (ch_->buffer_) return ch_->pop(value);  // "try again"
     if (st == chan_status::ok) value.emplace(slot_.take());  // a sender moved its value in before (W2)
     return st;
   }
 
  private:
-  channel<T>& ch_;
+  channel<T>* ch_;
   cell<T> slot_;      // an unbuffered sender constructs the value here
   chan_core::partner partner_;  // the sender our poll claimed (its slot: the T to move from)
 };
 
-// A send as a select case. Moves from *v only when the value is sent.
+// A send as a select case. Moves from *v only when the value is sent. A null channel is
+// a nil channel, as for recv_op.
 template <class T>
 class send_op : public select_case {
  public:
-  send_op(channel<T>& ch, T& v) noexcept : ch_(ch), v_(v) {
-    core = &ch.core_;
+  send_op(channel<T>* ch, T& v) noexcept : ch_(ch), v_(v) {
+    core = ch ? &ch->core_ : nullptr;
     link.send = true;
     link.slot = &v_;
   }
 
+  bool nil() const noexcept { return ch_ == nullptr; }
+
   chan_status poll(const chan_waiter* self) override {
-    if (ch_.buffer_) {
-      switch (ch_.buffer_->try_push(std::move(v_))) {
+    if (ch_->buffer_) {
+      switch (ch_->buffer_->try_push(std::move(v_))) {
         case buffer_op::ok: pushed_ = true; return chan_status::ok;
         case buffer_op::closed: return chan_status::closed;
         default: return chan_status::would_block;
@@ -549,8 +617,8 @@ class send_op : public select_case {
   }
 
   void after_poll() override {
-    if (ch_.buffer_) {
-      if (pushed_) ch_.after_push();
+    if (ch_->buffer_) {
+      if (pushed_) ch_->after_push();
       return;
     }
     if (!partner_.waiter) return;  // closed
@@ -560,12 +628,12 @@ class send_op : public select_case {
   }
 
   chan_status finish(chan_status st) override {
-    if (ch_.buffer_) return ch_.push(v_);  // "try again"
+    if (ch_->buffer_) return ch_->push(v_);  // "try again"
     return st;  // ok: a receiver moved the value out before (W2); closed: v_ is untouched
   }
 
  private:
-  channel<T>& ch_;
+  channel<T>* ch_;
   T& v_;
   bool pushed_ = false;
   chan_core::partner partner_;  // the receiver our poll claimed (its slot: the cell<T> to construct into)

@@ -1,5 +1,6 @@
 // lf::select — Go's select statement (runtime/select.go, selectgo) over lf::channel
-// cases, a context's done, a deadline and a default.
+// cases, a context's done, a deadline and a default; and lf::select_cases, the same over
+// a list of cases built at run time (Go's reflect.Select).
 //
 //   lf::select(lf::on_recv(jobs, [&](job j) { run(std::move(j)); }),
 //              lf::on_send(results, std::move(r), [] {}),
@@ -7,202 +8,115 @@
 //              lf::after(100ms, [&] { report_idle(); }));
 //
 // Cases (Go's form in brackets):
-//   on_recv(ch, f)        [case v, ok := <-ch]  f(std::optional<T>) gets the value, or
-//                         nullopt when ch is closed; f(T) is called only with a value
-//                         (a closed channel still fires the case, without calling f);
-//                         f() is called either way [case <-ch].
+//   on_recv(ch, f)        [case v, ok := <-ch]  f is handed what its parameter asks for:
+//                           f(lf::recv_result<T>)  the status (ok or closed), the value if ok
+//                           f(std::optional<T>)    the value, or nullopt when ch is closed
+//                           f(T)                   the value; a closed channel fires the
+//                                                  case without calling f
+//                           f()                    called either way [case <-ch]
+//                         A handler with typed parameters (`[](T v)`, a function pointer,
+//                         a function object with one operator()) is matched in that order.
+//                         A generic one (`[](auto v)`, an overload set), which would
+//                         accept anything, is offered T first: it gets the value, as
+//                         `[](T v)` does. To see the close, name the type.
 //   on_send(ch, v, f)     [case ch <- v]  f() is called once v was sent; f(chan_status)
-//                         is called with ok or closed. An rvalue v is moved from only if
+//                         (a generic f too) is called with ok or closed. v converts to the
+//                         channel's T, as for send(): on_send(longs, 5, f) and
+//                         on_send(strings, "x", f) work. An rvalue v is moved from only if
 //                         it was sent; an lvalue v is copied before the select starts.
 //   on_done(ctx, f)       [case <-ctx.Done()]  f() once ctx is done.
-//   after(d, f)           [case <-time.After(d)]  f() once d has passed and no other
-//                         case was ready. A deadline on the select's own wait, no timer
-//                         thread. d < 0 throws std::invalid_argument.
+//   after(d, f)           [case <-time.After(d)]  f() once d has passed. An expired
+//                         deadline is one more ready case, chosen uniformly among the
+//                         ready ones, as in Go: after(0ms, f) beside a ready channel runs
+//                         about half the time. A deadline on the select's own wait, no
+//                         timer thread. d < 0 throws std::invalid_argument.
 //   otherwise(f)          [default]  f() when no case is ready: the select does not block.
+// Nil channels [a case on a nil chan]: on_recv and on_send take a channel pointer as well
+// as a reference, and a null pointer makes a case that is never ready: Go's idiom for
+// switching off a drained input (`in = nullptr;` then on_recv(in, f)). The pointer needs
+// its type (a variable, or static_cast<lf::channel<int>*>(nullptr)). A select whose every
+// case is nil runs its otherwise; without one it throws std::invalid_argument, where Go's
+// would block for ever.
 // select(cases...) runs exactly one case's f and returns which one, with its status:
 // ok, closed, timeout (after), canceled (on_done) or would_block (otherwise).
 // select chooses uniformly at random among the cases that are ready (Go's fairness);
 // select_biased takes the first ready case in argument order (a priority select, which
 // Go spells as nested selects). A receive from a closed channel is ready.
 //
+// Cases built at run time: lf::select_cases, a list run by the same select and
+// select_biased, with the same fairness, waiting, handler rules and nil pointers.
+//   lf::select_cases cases;
+//   for (lf::channel<int>& in : inputs) cases.on_recv(in, [&](std::optional<int> v) { ... });
+//   for (std::size_t open = inputs.size(); open > 0;) {
+//     const lf::select_result r = lf::select(cases);  // r.index: the list index that ran
+//     if (r.status == lf::chan_status::closed) { cases.disable(r.index); --open; }
+//   }
+// Its builders are the free ones as members (on_recv, on_send, on_done, after, otherwise),
+// each returning the new case's index; disable(i) / enable(i) switch a case off (nil) and
+// on, Go's `cases[i].Chan = reflect.Value{}`. Because a list outlives the statement that
+// built it, it differs in three ways: it owns the value of each send (copied or moved in)
+// and sends it once, after which that case is nil; after(d) is a deadline fixed when the
+// case is added (a time.After made once); and every channel and context it names must
+// outlive it. Each case is one allocation, made when it is added: build a list once and
+// select over it many times. One thread at a time runs a given list.
+//
 // Differences from Go. The callbacks run after the choice, on the calling thread, in
 // place of Go's case bodies; a send to a closed channel fires its case with closed
-// rather than panicking. Cases hold references (to the channel, to an rvalue being
-// sent): build them inside the select call, as in the example, not ahead of it.
+// rather than panicking. Cases built by the free functions hold references (to the
+// channel, to an rvalue being sent): build them inside the select call, as in the
+// example, not ahead of it.
 //
 // How it works (patterns/detail/channel_select.hpp): lock the channels in address
 // order, queue one link per channel case on a waiter whose state word decides the one
 // case that completes, poll in random order, park on the word if nothing was ready.
+// Nil cases are left out before that (patterns/detail/select_user_cases.hpp).
 // Progress: blocking (it may sleep); with otherwise(f) it never sleeps but takes the
 // channels' locks.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <optional>
-#include <tuple>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
 #include "patterns/detail/channel_select.hpp"
+#include "patterns/detail/select_user_cases.hpp"
 
 namespace lf {
 
-struct select_result {
-  std::size_t index;   // the argument position of the case that ran
-  chan_status status;  // ok, closed, timeout, canceled, or would_block for otherwise
-};
-
-namespace detail {
-
+// A null ch: a case that is never ready.
 template <class T, class F>
-class on_recv_case : public recv_op<T> {
-  static_assert(std::is_invocable_v<F&, std::optional<T>> || std::is_invocable_v<F&, T> || std::is_invocable_v<F&>,
-                "lf::on_recv(ch, f): f must take std::optional<T>, T, or nothing");
-
- public:
-  on_recv_case(channel<T>& ch, F f) : recv_op<T>(ch), f_(std::move(f)) {}
-  void fire(chan_status st) {
-    if constexpr (std::is_invocable_v<F&, std::optional<T>>) {
-      f_(std::move(this->value));
-    } else if constexpr (std::is_invocable_v<F&, T>) {
-      if (st == chan_status::ok) f_(std::move(*this->value));
-    } else {
-      f_();
-    }
-  }
-
- private:
-  F f_;
-};
-
-template <class T, class F>
-class on_send_case : public send_op<T> {
-  static_assert(std::is_invocable_v<F&, chan_status> || std::is_invocable_v<F&>,
-                "lf::on_send(ch, v, f): f must take lf::chan_status or nothing");
-
- public:
-  // Sends *v (moved from only if sent).
-  on_send_case(channel<T>& ch, T& v, F f) : send_op<T>(ch, v), f_(std::move(f)) {}
-  void fire(chan_status st) {
-    if constexpr (std::is_invocable_v<F&, chan_status>) {
-      f_(st);
-    } else if (st == chan_status::ok) {
-      f_();
-    }
-  }
-
- private:
-  F f_;
-};
-
-// on_send with an lvalue: owns a copy, made before the select starts.
-template <class T>
-struct owned_value {
-  T value;
-};
-template <class T, class F>
-class on_send_copy_case : private owned_value<T>, public on_send_case<T, F> {
- public:
-  on_send_copy_case(channel<T>& ch, const T& v, F f)
-      : owned_value<T>{v}, on_send_case<T, F>(ch, this->owned_value<T>::value, std::move(f)) {}
-};
-
-template <class F>
-class after_case : public timer_case {
- public:
-  after_case(wait_clock::time_point when, F f) : timer_case(when), f_(std::move(f)) {}
-  void fire(chan_status) { f_(); }
-
- private:
-  F f_;
-};
-
-template <class F>
-class on_done_case : public done_case {
- public:
-  on_done_case(const context& ctx, F f) : done_case(ctx), f_(std::move(f)) {}
-  void fire(chan_status) { f_(); }
-
- private:
-  F f_;
-};
-
-template <class F>
-class otherwise_case {
- public:
-  explicit otherwise_case(F f) : f_(std::move(f)) {}
-  void fire(chan_status) { f_(); }
-
- private:
-  F f_;
-};
-
-template <class C>
-inline constexpr bool is_otherwise = false;
-template <class F>
-inline constexpr bool is_otherwise<otherwise_case<F>> = true;
-
-template <class... Cases>
-select_result run_user_select(bool biased, Cases&... cases) {
-  constexpr int n = static_cast<int>(sizeof...(Cases));
-  constexpr int defaults = (0 + ... + (is_otherwise<Cases> ? 1 : 0));
-  static_assert(n > 0, "lf::select: give at least one case");
-  static_assert(defaults <= 1, "lf::select: at most one otherwise(f)");
-  static_assert(n < waiter_state::max_cases, "lf::select: too many cases for the waiter's state word");
-  constexpr int m = n - defaults;  // cases the engine runs
-
-  select_case* engine_cases[m > 0 ? m : 1];
-  int arg_of[m > 0 ? m : 1];  // engine index -> argument position
-  int default_arg = -1;
-  int next = 0;
-  int arg = 0;
-  const auto add = [&](auto& c) {
-    if constexpr (is_otherwise<std::remove_cvref_t<decltype(c)>>) {
-      default_arg = arg;
-    } else {
-      engine_cases[next] = &c;
-      arg_of[next] = arg;
-      ++next;
-    }
-    ++arg;
-  };
-  (add(cases), ...);
-
-  int order[m > 0 ? m : 1];
-  chan_core* cores[m > 0 ? m : 1];
-  int chosen;
-  chan_status st;
-  if (m == 0) {
-    chosen = default_arg;
-    st = chan_status::would_block;
-  } else {
-    const select_outcome o =
-        run_select(engine_cases, m, default_arg >= 0 ? m : -1, biased, order, cores);
-    chosen = o.index == m ? default_arg : arg_of[o.index];
-    st = o.status;
-  }
-  int at = 0;
-  ((at++ == chosen ? cases.fire(st) : void()), ...);
-  return {static_cast<std::size_t>(chosen), st};
-}
-
-}  // namespace detail
-
-template <class T, class F>
-detail::on_recv_case<T, std::decay_t<F>> on_recv(channel<T>& ch, F&& f) {
+detail::on_recv_case<T, std::decay_t<F>> on_recv(channel<T>* ch, F&& f) {
   return {ch, std::forward<F>(f)};
 }
-
 template <class T, class F>
-detail::on_send_case<T, std::decay_t<F>> on_send(channel<T>& ch, T&& v, F&& f) {
+detail::on_recv_case<T, std::decay_t<F>> on_recv(channel<T>& ch, F&& f) {
+  return on_recv(&ch, std::forward<F>(f));
+}
+
+// T comes from the channel; v converts to it. A null ch: a case that is never ready (v
+// is left alone).
+template <class T, class F>
+detail::on_send_case<T, std::decay_t<F>> on_send(channel<T>* ch, std::type_identity_t<T>&& v, F&& f) {
   return {ch, v, std::forward<F>(f)};
 }
 template <class T, class F>
-detail::on_send_copy_case<T, std::decay_t<F>> on_send(channel<T>& ch, const T& v, F&& f) {
+detail::on_send_owned_case<T, std::decay_t<F>> on_send(channel<T>* ch, const std::type_identity_t<T>& v, F&& f) {
   return {ch, v, std::forward<F>(f)};
+}
+template <class T, class F>
+detail::on_send_case<T, std::decay_t<F>> on_send(channel<T>& ch, std::type_identity_t<T>&& v, F&& f) {
+  return on_send(&ch, std::move(v), std::forward<F>(f));
+}
+template <class T, class F>
+detail::on_send_owned_case<T, std::decay_t<F>> on_send(channel<T>& ch, const std::type_identity_t<T>& v, F&& f) {
+  return on_send(&ch, v, std::forward<F>(f));
 }
 
 template <class F>
@@ -220,17 +134,149 @@ detail::otherwise_case<std::decay_t<F>> otherwise(F&& f) {
   return detail::otherwise_case<std::decay_t<F>>(std::forward<F>(f));
 }
 
+class select_cases;
+
 // Runs one ready case (chosen uniformly among the ready ones), blocking until one is
 // ready unless an otherwise(f) case is given.
 template <class... Cases>
+  requires(!(std::is_same_v<std::remove_cvref_t<Cases>, select_cases> || ...))
 select_result select(Cases&&... cases) {
   return detail::run_user_select(false, cases...);
 }
 
 // As select, but the first ready case in argument order wins.
 template <class... Cases>
+  requires(!(std::is_same_v<std::remove_cvref_t<Cases>, select_cases> || ...))
 select_result select_biased(Cases&&... cases) {
   return detail::run_user_select(true, cases...);
 }
+
+// A select's cases, listed at run time (see the top of this file).
+class select_cases {
+ public:
+  select_cases() = default;
+  select_cases(const select_cases&) = delete;
+  select_cases& operator=(const select_cases&) = delete;
+  select_cases(select_cases&&) noexcept = default;
+  select_cases& operator=(select_cases&&) noexcept = default;
+
+  template <class T, class F>
+  std::size_t on_recv(channel<T>& ch, F&& f) {
+    return on_recv(&ch, std::forward<F>(f));
+  }
+  template <class T, class F>
+  std::size_t on_recv(channel<T>* ch, F&& f) {
+    return add<detail::on_recv_case<T, std::decay_t<F>>>(ch, std::forward<F>(f));
+  }
+
+  // The list keeps v until it is sent, once.
+  template <class T, class F>
+  std::size_t on_send(channel<T>& ch, std::type_identity_t<T> v, F&& f) {
+    return on_send(&ch, std::move(v), std::forward<F>(f));
+  }
+  template <class T, class F>
+  std::size_t on_send(channel<T>* ch, std::type_identity_t<T> v, F&& f) {
+    return add<detail::on_send_owned_case<T, std::decay_t<F>>>(ch, std::move(v), std::forward<F>(f));
+  }
+
+  // ctx's node must outlive the list (keep a handle to the context).
+  template <class F>
+  std::size_t on_done(const context& ctx, F&& f) {
+    return add<detail::on_done_case<std::decay_t<F>>>(ctx, std::forward<F>(f));
+  }
+
+  // The deadline is now + d, fixed here. d < 0 throws std::invalid_argument.
+  template <class Rep, class Period, class F>
+  std::size_t after(const std::chrono::duration<Rep, Period>& d, F&& f) {
+    return add<detail::after_case<std::decay_t<F>>>(lf::deadline_after("lf::select_cases::after: d", d),
+                                                    std::forward<F>(f));
+  }
+
+  // At most one: a second throws std::invalid_argument.
+  template <class F>
+  std::size_t otherwise(F&& f) {
+    if (default_ >= 0) {
+      throw std::invalid_argument("lf::select_cases::otherwise: the list has one already (index " +
+                                  std::to_string(default_) + ")");
+    }
+    const std::size_t i = add<detail::otherwise_case<std::decay_t<F>>>(std::forward<F>(f));
+    default_ = static_cast<int>(i);
+    return i;
+  }
+
+  // Switches case i off (never ready, as a nil channel) or on again. An i past the end
+  // throws std::out_of_range naming it.
+  void disable(std::size_t i) { at("disable", i).enabled = false; }
+  void enable(std::size_t i) { at("enable", i).enabled = true; }
+  bool enabled(std::size_t i) const { return cases_[checked("enabled", i)]->enabled; }
+
+  std::size_t size() const noexcept { return cases_.size(); }
+  void clear() noexcept {
+    cases_.clear();
+    default_ = -1;
+  }
+
+ private:
+  friend select_result select(select_cases& cases);
+  friend select_result select_biased(select_cases& cases);
+
+  template <class C, class... A>
+  std::size_t add(A&&... args) {
+    if (cases_.size() + 1 >= static_cast<std::size_t>(detail::waiter_state::max_cases)) {
+      throw std::length_error("lf::select_cases: size = " + std::to_string(cases_.size() + 1) + " (at most " +
+                              std::to_string(detail::waiter_state::max_cases - 1) + " cases)");
+    }
+    cases_.push_back(std::make_unique<detail::listed<C>>(std::forward<A>(args)...));
+    return cases_.size() - 1;
+  }
+
+  std::size_t checked(const char* what, std::size_t i) const {
+    if (i >= cases_.size()) {
+      throw std::out_of_range(std::string("lf::select_cases::") + what + ": i = " + std::to_string(i) +
+                              " (size " + std::to_string(cases_.size()) + ")");
+    }
+    return i;
+  }
+  detail::listed_case& at(const char* what, std::size_t i) { return *cases_[checked(what, i)]; }
+
+  select_result run(bool biased) {
+    const int n = static_cast<int>(cases_.size());
+    live_.resize(cases_.size());
+    arg_of_.resize(cases_.size());
+    order_.resize(cases_.size());
+    cores_.resize(cases_.size());
+    int m = 0;
+    int default_arg = -1;
+    for (int i = 0; i < n; ++i) {
+      detail::listed_case& c = *cases_[i];
+      if (!c.enabled) continue;
+      if (detail::select_case* e = c.engine()) {
+        if (c.nil()) continue;
+        live_[m] = e;
+        arg_of_[m] = i;
+        ++m;
+      } else {
+        default_arg = i;
+      }
+    }
+    const select_result r =
+        detail::choose(live_.data(), arg_of_.data(), m, n, default_arg, biased, order_.data(), cores_.data());
+    cases_[r.index]->fire(r.status);
+    return r;
+  }
+
+  std::vector<std::unique_ptr<detail::listed_case>> cases_;
+  int default_ = -1;
+  // Scratch for each run, kept to spare the allocations.
+  std::vector<detail::select_case*> live_;
+  std::vector<int> arg_of_;
+  std::vector<int> order_;
+  std::vector<detail::chan_core*> cores_;
+};
+
+// Runs one ready case of the list, as select(cases...) does; r.index is the list index.
+inline select_result select(select_cases& cases) { return cases.run(false); }
+// As select(cases), but the first ready case in list order wins.
+inline select_result select_biased(select_cases& cases) { return cases.run(true); }
 
 }  // namespace lf

@@ -31,6 +31,7 @@
 #include <new>
 #include <type_traits>
 
+#include "patterns/detail/process_cpus.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
 #include "sync/config.hpp"
@@ -49,25 +50,69 @@ enum class [[nodiscard]] chan_status : unsigned char { ok, closed, would_block, 
 
 namespace detail {
 
-// Pauses spun before sleeping (none under the model, where the scheduler, not the
-// clock, decides who runs and a spin only enlarges the search). One pause is ~25 ns on
-// the project's 2-core machine (measured).
-//   chan_spin     the lock, and a waiter on buffered channels only (~1.6 µs): such a
-//                 waiter is better asleep, so that the other side fills (or drains) the
-//                 ring in a batch rather than handing over one value per wake-up.
-//   handoff_spin  a waiter with an unbuffered case (~25 µs): it is completed by a
-//                 partner's hand-off, and the partner of a rendezvous is usually running
-//                 right then. Measured (1P1C, -O2, 2 cores): ping-pong over two unbuffered
-//                 channels 17-22 µs per round trip with chan_spin, 0.28-0.32 µs with
-//                 handoff_spin (Go: 0.22 µs), because neither side then pays a futex
-//                 sleep and wake per message.
+// What a waiter does before it sleeps (nothing under the model, where the scheduler, not
+// the clock, decides who runs and a spin only enlarges the search). Spinning pays only
+// while the thread that will complete us can run meanwhile, on another CPU; so a waiter
+// spins pause loops where the process has several CPUs, and where it has one
+// (process_cpus() == 1: `taskset -c 0`, a one-CPU container) it does not pause at all
+// but yields the CPU a few times, which runs a runnable partner at once, before it
+// sleeps. One pause is ~25 ns on the project's 2-core machine (measured).
+//   chan_spin       the lock, and a waiter on buffered channels only (~1.6 µs): such a
+//                   waiter is better asleep, so that the other side fills (or drains) the
+//                   ring in a batch rather than handing over one value per wake-up.
+//   handoff_spin    a waiter with an unbuffered case (~25 µs): it is completed by a
+//                   partner's hand-off, and the partner of a rendezvous is usually running
+//                   right then. Measured (1P1C, -O2, 2 cores): ping-pong over two unbuffered
+//                   channels 17-22 µs per round trip with chan_spin, 0.28-0.32 µs with
+//                   handoff_spin (Go: 0.22 µs), because neither side then pays a futex
+//                   sleep and wake per message.
+//   one_cpu_yields  one CPU: the yields before sleeping, in place of any pause. Measured
+//                   (ping-pong as above under `taskset -c 0`): 71 µs per round trip when
+//                   both ends spun handoff_spin (each spin is a slice the partner waits
+//                   out), 18 µs sleeping at once, 3.3 µs yielding (a yield switches
+//                   straight to the partner, with no futex sleep and wake); a mutex and
+//                   condition variable take 25 µs there.
 #if defined(LF_MODEL_RELACY)
 inline constexpr int chan_spin = 0;
 inline constexpr int handoff_spin = 0;
+inline constexpr int one_cpu_yields = 0;
 #else
 inline constexpr int chan_spin = 64;
 inline constexpr int handoff_spin = 1000;
+inline constexpr int one_cpu_yields = 8;
 #endif
+
+// How to spend the wait before sleeping: `pauses` spin pauses, then `yields` yields.
+struct spin_plan {
+  int pauses;
+  int yields;
+};
+
+// A spin of `pauses` on a process that may run on `cpus` CPUs.
+constexpr spin_plan plan_spin(int pauses, int cpus) noexcept {
+  return cpus > 1 ? spin_plan{pauses, 0} : spin_plan{0, one_cpu_yields};
+}
+inline spin_plan plan_spin(int pauses) noexcept {
+#if defined(LF_MODEL_RELACY)
+  return {pauses, 0};
+#else
+  return plan_spin(pauses, process_cpus());
+#endif
+}
+
+// Waits by `plan` for `done()`: true as soon as it returns true, false once the plan is spent.
+template <class Done>
+bool spin_until(spin_plan plan, Done&& done) {
+  for (int i = 0; i < plan.pauses; ++i) {
+    spin_pause();
+    if (done()) return true;
+  }
+  for (int i = 0; i < plan.yields; ++i) {
+    yield_thread();
+    if (done()) return true;
+  }
+  return false;
+}
 
 // A plain value that a channel's lock guards, visible to the model checker as a shared
 // variable (lf::cell), so an access outside the lock is reported as a race.
@@ -94,15 +139,13 @@ class chan_lock {
     int c = 0;
     // acquire: the previous holder's queue edits happen before ours; pairs with (L2).
     if (word_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;  // (L1)
-    for (int i = 0; i < chan_spin; ++i) {
-      spin_pause();
+    const bool won = spin_until(plan_spin(chan_spin), [&] {
       c = 0;
       // relaxed load: a filter before the CAS (L1 again), which decides.
-      if (word_.load(std::memory_order_relaxed) == 0 &&
-          word_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) {  // (L1)
-        return;
-      }
-    }
+      return word_.load(std::memory_order_relaxed) == 0 &&
+             word_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed);  // (L1)
+    });
+    if (won) return;
     // From here on we may sleep, so the word says "sleepers" (2) whenever we hold it.
     while (word_.exchange(2, std::memory_order_acquire) != 0) {  // (L1)
       lf::futex_wait(word_, 2);
@@ -218,14 +261,12 @@ class chan_waiter {
   }
 
   // Parks until done or, with a deadline, until the deadline (then abandons). Returns the
-  // final word: done (with index and status) or abandoned. Spins `spin` pauses first.
-  int park(const wait_clock::time_point* deadline, int spin) {
+  // final word: done (with index and status) or abandoned. Spins by `spin` first.
+  int park(const wait_clock::time_point* deadline, spin_plan spin) {
     using namespace waiter_state;
     bool slept = false;
-    for (int i = 0; i < spin; ++i) {
-      if (phase(state_.load(std::memory_order_relaxed)) == done) break;  // relaxed: a filter; (W4) below decides
-      spin_pause();
-    }
+    // relaxed: a filter; (W4) below decides.
+    spin_until(spin, [&] { return phase(state_.load(std::memory_order_relaxed)) == done; });
     for (;;) {
       int s = state_.load(std::memory_order_acquire);  // (W4) pairs with (W1), (W2)
       if (phase(s) == done || phase(s) == abandoned) {

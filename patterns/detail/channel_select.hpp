@@ -162,7 +162,7 @@ inline select_outcome run_select(select_case* const* cases, int n, int default_i
     unlock_all();
 
     for (int i = 0; i < n; ++i) cases[i]->subscribe(self, i);
-    const int s = self.park(deadline, spin);
+    const int s = self.park(deadline, plan_spin(spin));
     for (int i = 0; i < n; ++i) cases[i]->unsubscribe();
     // Links still queued (on the channels of the cases that did not complete).
     for (int k = 0; k < ncores; ++k) {

@@ -29,6 +29,8 @@
 //   select_claims_exactly_one_case two timed senders offer to one select over two
 //                                  unbuffered channels: at most one is taken, and the one
 //                                  whose send returned ok is the one the select got.
+//   list_select_claims_exactly_one_case  the same select as an lf::select_cases list with
+//                                  a nil case in it.
 //   select_over_buffered_channels  a select receiving twice from two buffered channels,
 //                                  woken by "try again" wake-ups.
 //   two_by_two_through_one_slot    two senders, two receivers, one slot.
@@ -61,8 +63,13 @@ namespace {
 using lf::chan_status;
 
 // A deadline that poll() never reaches: under the model a timed wait may time out at any
-// step anyway, and the clock must not make a replayed schedule differ.
-inline lf::wait_clock::time_point model_deadline() { return lf::wait_clock::time_point::max(); }
+// step anyway, and the clock must not make a replayed schedule differ. Not
+// time_point::max() itself, which every wait reads as "no deadline" (lf::deadline_after):
+// the wait would then be untimed, and a sender the select did not take would block for
+// ever (a DEADLOCK verdict at the first schedule instead of the timeout paths checked).
+inline lf::wait_clock::time_point model_deadline() {
+  return lf::wait_clock::time_point::max() - std::chrono::hours(1);
+}
 
 struct send_races_parking_receiver : rl::test_suite<send_races_parking_receiver, 2> {
   lf::channel<int> ch{1};
@@ -257,7 +264,10 @@ struct close_races_blocked_sender : rl::test_suite<close_races_blocked_sender, 3
   void after() { RL_ASSERT(drained == (sent == chan_status::ok ? 3 : 1)); }
 };
 
-struct select_claims_exactly_one_case : rl::test_suite<select_claims_exactly_one_case, 3> {
+// Listed: the same select built as an lf::select_cases list (its nil filter and index
+// mapping run under the model too), with a nil case first to shift the indices.
+template <bool Listed>
+struct select_claims_one_case : rl::test_suite<select_claims_one_case<Listed>, 3> {
   lf::channel<int> a;
   lf::channel<int> b;
   chan_status sent[2] = {chan_status::would_block, chan_status::would_block};
@@ -266,10 +276,19 @@ struct select_claims_exactly_one_case : rl::test_suite<select_claims_exactly_one
 
   void thread(unsigned index) {
     if (index == 0) {
+      const auto take = [&](int v) { got = v; };
       // The timer never fires by the clock; Relacy may time the wait out at any step.
-      const auto r = lf::select(lf::on_recv(a, [&](int v) { got = v; }), lf::on_recv(b, [&](int v) { got = v; }),
-                                lf::after(std::chrono::hours(1000), [] {}));
-      fired = static_cast<int>(r.index);
+      if constexpr (Listed) {
+        lf::select_cases cases;
+        cases.on_recv(static_cast<lf::channel<int>*>(nullptr), take);
+        cases.on_recv(a, take);
+        cases.on_recv(b, take);
+        cases.after(std::chrono::hours(1000), [] {});
+        fired = static_cast<int>(lf::select(cases).index) - 1;
+      } else {
+        fired = static_cast<int>(
+            lf::select(lf::on_recv(a, take), lf::on_recv(b, take), lf::after(std::chrono::hours(1000), [] {})).index);
+      }
     } else {
       lf::channel<int>& ch = index == 1 ? a : b;
       sent[index - 1] = ch.send_until(static_cast<int>(index), model_deadline());
@@ -372,7 +391,8 @@ int main(int argc, char** argv) {
           {"close_wakes_blocked_receivers", search::random(200000), simulate<close_wakes_blocked_receivers>},
           {"close_races_an_unbuffered_pair", search::random(200000), simulate<close_races_an_unbuffered_pair>},
           {"close_races_blocked_sender", search::random(200000), simulate<close_races_blocked_sender>},
-          {"select_claims_exactly_one_case", search::random(200000), simulate<select_claims_exactly_one_case>},
+          {"select_claims_exactly_one_case", search::random(200000), simulate<select_claims_one_case<false>>},
+          {"list_select_claims_exactly_one_case", search::random(200000), simulate<select_claims_one_case<true>>},
           {"select_over_buffered_channels", search::random(1000000), simulate<select_over_buffered_channels>},
           {"two_by_two_through_one_slot", search::random(1000000), simulate<two_by_two_through_one_slot>},
           {"cancel_wakes_a_blocked_receiver", search::bounded(2), simulate<cancel_wakes_a_blocked_receiver>},

@@ -15,14 +15,25 @@
 //                         plus a context's done: every value arrives once.
 //   cancel wakes all      receivers, senders and selects blocked on a context are all
 //                         woken by one cancel, each exactly once, round after round.
-// Five to seven threads on the 2-core CI machine: the oversubscription is on purpose
+//   list fan-in           eight senders, one channel each (unbuffered and buffered), close
+//                         when done; one receiver selects over an lf::select_cases list,
+//                         disabling each channel at its close: every value arrives once,
+//                         in order per channel, and every close is seen once.
+//   one CPU               an unbuffered ping-pong with both ends pinned to the same CPU
+//                         (each hand-off waits for a preempted partner): every echo is the
+//                         value just sent.
+// Five to nine threads on the 2-core CI machine: the oversubscription is on purpose
 // (preempted senders and receivers in the middle of hand-offs). No sleeps synchronize.
 #include <gtest/gtest.h>
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -296,6 +307,81 @@ TEST(channel_stress, one_cancel_wakes_every_blocked_operation_once) {
     for (auto& t : threads) t.join();
     ASSERT_EQ(canceled.load(), 5) << "round " << round;
   }
+}
+
+TEST(channel_stress, select_cases_fan_in_over_eight_channels_delivers_every_value_once) {
+  constexpr std::uint64_t senders = 8;
+  const std::uint64_t per_sender = lf::test::stress_items(20'000, 4'000);
+  std::vector<std::unique_ptr<lf::channel<std::uint64_t>>> ins;
+  for (std::uint64_t s = 0; s < senders; ++s) {
+    ins.push_back(std::make_unique<lf::channel<std::uint64_t>>(s % 2 == 0 ? 0 : 4));
+  }
+  ledger book(senders, per_sender);
+  std::vector<std::thread> threads;
+  for (std::uint64_t s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      for (std::uint64_t q = 0; q < per_sender; ++q) EXPECT_EQ(ins[s]->send(encode(s, q)), chan_status::ok);
+      EXPECT_TRUE(ins[s]->close());
+    });
+  }
+  std::uint64_t closes = 0;
+  {
+    ledger::receiver_view view(book);
+    lf::select_cases cases;
+    for (auto& in : ins) {
+      cases.on_recv(*in, [&](std::optional<std::uint64_t> v) {
+        if (v) view.saw(*v);
+      });
+    }
+    for (std::uint64_t open = senders; open > 0;) {
+      const lf::select_result r = lf::select(cases);
+      if (r.status == chan_status::closed) {
+        cases.disable(r.index);
+        --open;
+        ++closes;
+      } else {
+        EXPECT_EQ(r.status, chan_status::ok);
+      }
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(closes, senders);
+  book.check_all();
+}
+
+TEST(channel_stress, unbuffered_ping_pong_with_both_ends_on_one_cpu_echoes_every_value) {
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof mine, &mine), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  const std::uint64_t round_trips = lf::test::stress_items(20'000, 4'000);
+  lf::channel<std::uint64_t> there, back;
+  std::uint64_t wrong = 0;
+  const auto on_the_cpu = [&](auto role) {
+    return std::thread([&, role] {
+      ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+      role();
+    });
+  };
+  std::thread echo = on_the_cpu([&] {
+    for (std::uint64_t v : there) EXPECT_EQ(back.send(v), chan_status::ok);
+  });
+  std::thread ping = on_the_cpu([&] {
+    for (std::uint64_t i = 1; i <= round_trips; ++i) {
+      ASSERT_EQ(there.send(i), chan_status::ok);
+      auto r = back.recv();
+      ASSERT_TRUE(r.ok());
+      wrong += *r != i;
+    }
+    EXPECT_TRUE(there.close());
+  });
+  ping.join();
+  echo.join();
+  EXPECT_EQ(wrong, 0u);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // (a sleep appears only where the test is that something does NOT happen for a while).
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "patterns/channel.hpp"
@@ -112,6 +115,25 @@ TEST(channel, move_only_values_travel) {
   auto r = ch.recv();
   ASSERT_TRUE(r);
   EXPECT_EQ(**r, 7);
+}
+
+TEST(channel, dereferencing_a_receive_without_a_value_throws_bad_recv) {
+  lf::channel<std::string> ch(1);
+  auto empty = ch.try_recv();
+  ASSERT_EQ(empty.status(), chan_status::would_block);
+  EXPECT_THROW((void)*empty, lf::bad_recv);
+  EXPECT_TRUE(ch.close());
+  auto closed = ch.recv();
+  try {
+    (void)closed->size();
+    FAIL() << "no exception";
+  } catch (const lf::bad_recv& e) {
+    EXPECT_EQ(e.status(), chan_status::closed);
+    EXPECT_NE(std::string(e.what()).find("closed"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)*std::move(closed), std::bad_optional_access) << "bad_recv is a bad_optional_access";
+  const auto& const_closed = closed;
+  EXPECT_THROW((void)*const_closed, lf::bad_recv);
 }
 
 TEST(channel, destroying_a_channel_destroys_what_is_buffered) {
@@ -343,8 +365,60 @@ TEST(channel, recv_with_a_cancelled_context_returns_canceled) {
   auto [ctx, cancel] = lf::with_cancel(lf::background());
   cancel();
   EXPECT_EQ(ch.recv(ctx).status(), chan_status::canceled);
-  EXPECT_EQ(ch.send(1, ctx), chan_status::ok) << "room in the buffer: the send does not block";
-  EXPECT_EQ(ch.send(2, ctx), chan_status::canceled);
+  EXPECT_EQ(ch.send(1, ctx), chan_status::canceled);
+}
+
+// The documented rule (channel.hpp): a context done before the call wins over a ready
+// channel, every time, and the channel is left as it was.
+TEST(channel, a_done_context_wins_over_a_ready_value_and_leaves_it_there) {
+  for (int capacity : {0, 1}) {
+    lf::channel<int> ch(capacity);
+    auto [ctx, cancel] = lf::with_cancel(lf::background());
+    cancel();
+    std::thread sender;
+    if (capacity == 0) {
+      sender = std::thread([&] { EXPECT_EQ(ch.send(5), chan_status::ok); });
+    } else {
+      ASSERT_EQ(ch.send(5), chan_status::ok);
+    }
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(ch.recv(ctx).status(), chan_status::canceled) << "trial " << i;
+    EXPECT_EQ(*ch.recv(), 5) << "capacity " << capacity;
+    if (sender.joinable()) sender.join();
+  }
+}
+
+TEST(channel, a_done_context_wins_over_room_and_the_value_is_kept) {
+  lf::channel<std::string> ch(4);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  cancel();
+  std::string v = "kept";
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(ch.send(std::move(v), ctx), chan_status::canceled) << "trial " << i;
+  EXPECT_EQ(v, "kept");
+  EXPECT_EQ(ch.size(), 0u);
+}
+
+TEST(channel, a_receive_loop_on_a_channel_that_never_empties_stops_at_cancel) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(0), chan_status::ok);
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  int received = 0;
+  while (auto r = ch.recv(ctx)) {
+    ++received;
+    ASSERT_EQ(ch.send(*r + 1), chan_status::ok);  // never empty
+    if (received == 10) cancel();
+  }
+  EXPECT_EQ(received, 10);
+  EXPECT_EQ(ctx.err(), lf::context_error::canceled);
+}
+
+TEST(channel, recv_for_prefers_a_ready_value_over_an_expired_deadline) {
+  lf::channel<int> ch(1);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(ch.send(i), chan_status::ok);
+    auto r = ch.recv_for(0ms);
+    ASSERT_EQ(r.status(), chan_status::ok) << "trial " << i;
+    EXPECT_EQ(*r, i);
+  }
 }
 
 TEST(channel, cancel_wakes_a_blocked_receiver_and_sender) {
@@ -451,6 +525,111 @@ TEST(select, chooses_uniformly_among_ready_cases) {
   EXPECT_EQ(counts[0] + counts[1], rounds);
 }
 
+TEST(select, on_send_converts_the_value_to_the_channels_type) {
+  lf::channel<long> longs(2);
+  lf::channel<std::string> strings(1);
+  const int five = 5;
+  EXPECT_EQ(lf::select(lf::on_send(longs, 5, [] {})).status, chan_status::ok);
+  EXPECT_EQ(lf::select(lf::on_send(longs, five, [] {})).status, chan_status::ok);
+  EXPECT_EQ(lf::select(lf::on_send(strings, "x", [] {})).status, chan_status::ok);
+  EXPECT_EQ(*longs.recv(), 5L);
+  EXPECT_EQ(*longs.recv(), 5L);
+  EXPECT_EQ(*strings.recv(), "x");
+}
+
+TEST(select, a_generic_handler_gets_the_value_as_a_typed_one_does) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(3), chan_status::ok);
+  int got = 0;
+  (void)lf::select(lf::on_recv(ch, [&](auto v) {
+    static_assert(std::is_same_v<decltype(v), int>, "a generic handler is handed T");
+    got = v;
+  }));
+  EXPECT_EQ(got, 3);
+}
+
+TEST(select, a_generic_handler_is_not_called_on_close_and_the_case_still_fires) {
+  lf::channel<int> ch;
+  EXPECT_TRUE(ch.close());
+  bool called = false;
+  const auto r = lf::select(lf::on_recv(ch, [&](auto) { called = true; }));
+  EXPECT_EQ(r.status, chan_status::closed);
+  EXPECT_FALSE(called);
+}
+
+TEST(select, a_handler_taking_recv_result_sees_the_value_and_the_close) {
+  lf::channel<int> ch(1);
+  ASSERT_EQ(ch.send(8), chan_status::ok);
+  std::vector<chan_status> seen;
+  int got = 0;
+  const auto take = [&](lf::recv_result<int> r) {
+    seen.push_back(r.status());
+    if (r) got = *r;
+  };
+  (void)lf::select(lf::on_recv(ch, take));
+  EXPECT_TRUE(ch.close());
+  (void)lf::select(lf::on_recv(ch, take));
+  EXPECT_EQ(seen, (std::vector<chan_status>{chan_status::ok, chan_status::closed}));
+  EXPECT_EQ(got, 8);
+}
+
+TEST(select, a_nil_channel_case_is_never_chosen) {
+  lf::channel<int> ready(1);
+  lf::channel<int>* nil = nullptr;
+  int nil_runs = 0;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(ready.send(i), chan_status::ok);
+    const auto r = lf::select(lf::on_recv(nil, [&](int) { ++nil_runs; }), lf::on_send(nil, 1, [&] { ++nil_runs; }),
+                              lf::on_recv(ready, [](int) {}));
+    EXPECT_EQ(r.index, 2u);
+  }
+  EXPECT_EQ(nil_runs, 0);
+}
+
+TEST(select, a_nil_send_case_leaves_its_value_alone) {
+  std::string v = "kept";
+  const auto r = lf::select(lf::on_send(static_cast<lf::channel<std::string>*>(nullptr), std::move(v), [] {}),
+                            lf::otherwise([] {}));
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(v, "kept");
+}
+
+TEST(select, only_nil_cases_and_otherwise_takes_otherwise) {
+  lf::channel<int>* nil = nullptr;
+  bool ran = false;
+  const auto r = lf::select(lf::on_recv(nil, [](int) {}), lf::otherwise([&] { ran = true; }));
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.status, chan_status::would_block);
+}
+
+TEST(select, only_nil_cases_without_otherwise_throws_invalid_argument) {
+  lf::channel<int>* nil = nullptr;
+  try {
+    (void)lf::select(lf::on_recv(nil, [](int) {}), lf::on_send(nil, 1, [] {}));
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("cases = 2"), std::string::npos) << e.what();
+  }
+}
+
+// select.hpp: an expired deadline is one more ready case, chosen uniformly (Go's rule).
+// Each case wins with probability 1/2 per trial; either never winning in 400 trials has
+// probability 2 * 2^-400.
+TEST(select, an_expired_after_is_one_more_ready_case_chosen_uniformly) {
+  lf::channel<int> ch(1);
+  int counts[2] = {0, 0};
+  for (int i = 0; i < 400; ++i) {
+    if (ch.size() == 0) {
+      ASSERT_EQ(ch.send(i), chan_status::ok);
+    }
+    const auto r = lf::select(lf::on_recv(ch, [](int) {}), lf::after(0ms, [] {}));
+    ++counts[r.index];
+  }
+  EXPECT_GE(counts[0], 1);
+  EXPECT_GE(counts[1], 1);
+}
+
 TEST(select, biased_takes_the_first_ready_case) {
   lf::channel<int> a(1), b(1);
   ASSERT_EQ(a.send(0), chan_status::ok);
@@ -535,6 +714,202 @@ TEST(select, otherwise_alone_runs_it) {
   const auto r = lf::select(lf::otherwise([&] { ran = true; }));
   EXPECT_TRUE(ran);
   EXPECT_EQ(r.index, 0u);
+}
+
+// --- select_cases: cases listed at run time
+
+TEST(select_cases, drains_eight_closed_channels_disabling_each_at_its_close) {
+  constexpr int channels = 8, per_channel = 5;
+  std::vector<std::unique_ptr<lf::channel<int>>> ins;
+  for (int c = 0; c < channels; ++c) {
+    ins.push_back(std::make_unique<lf::channel<int>>(per_channel));
+    for (int k = 0; k < per_channel; ++k) ASSERT_EQ(ins[c]->send(c * per_channel + k), chan_status::ok);
+    EXPECT_TRUE(ins[c]->close());
+  }
+  std::vector<int> seen(channels * per_channel, 0);
+  lf::select_cases cases;
+  for (auto& in : ins) {
+    cases.on_recv(*in, [&](std::optional<int> v) {
+      if (v) ++seen[*v];
+    });
+  }
+  int closes = 0;
+  for (int open = channels; open > 0;) {
+    const auto r = lf::select(cases);
+    if (r.status == chan_status::closed) {
+      cases.disable(r.index);
+      --open;
+      ++closes;
+    }
+  }
+  EXPECT_EQ(closes, channels);
+  for (int v = 0; v < channels * per_channel; ++v) EXPECT_EQ(seen[v], 1) << "value " << v;
+}
+
+// As select's test: four always-ready cases, each Binomial(20000, 1/4): mean 5000, sd 61;
+// Hoeffding bounds leaving [3000, 7000] by 2 exp(-2 * 2000^2 / 20000) = 2 e^-400.
+TEST(select_cases, chooses_uniformly_among_ready_cases) {
+  constexpr int n = 4, rounds = 20000;
+  std::vector<std::unique_ptr<lf::channel<int>>> chans;
+  lf::select_cases cases;
+  for (int i = 0; i < n; ++i) {
+    chans.push_back(std::make_unique<lf::channel<int>>(1));
+    ASSERT_EQ(chans[i]->send(i), chan_status::ok);
+    cases.on_recv(*chans[i], [&, i](int v) { ASSERT_EQ(chans[i]->send(std::move(v)), chan_status::ok); });
+  }
+  int counts[n] = {};
+  for (int k = 0; k < rounds; ++k) ++counts[lf::select(cases).index];
+  for (int i = 0; i < n; ++i) {
+    EXPECT_GE(counts[i], 3000) << "case " << i;
+    EXPECT_LE(counts[i], 7000) << "case " << i;
+  }
+}
+
+TEST(select_cases, biased_takes_the_first_ready_case_in_list_order) {
+  lf::channel<int> a(1), b(1);
+  ASSERT_EQ(a.send(0), chan_status::ok);
+  ASSERT_EQ(b.send(0), chan_status::ok);
+  lf::select_cases cases;
+  cases.on_recv(b, [](int) {});
+  cases.on_recv(a, [](int) {});
+  EXPECT_EQ(lf::select_biased(cases).index, 0u);
+}
+
+TEST(select_cases, a_disabled_case_is_never_chosen_until_enabled) {
+  lf::channel<int> a(1), b(1);
+  lf::select_cases cases;
+  const std::size_t ia = cases.on_recv(a, [&](int v) { ASSERT_EQ(a.send(std::move(v)), chan_status::ok); });
+  const std::size_t ib = cases.on_recv(b, [](int) {});
+  ASSERT_EQ(a.send(1), chan_status::ok);
+  cases.disable(ia);
+  EXPECT_FALSE(cases.enabled(ia));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(b.send(2), chan_status::ok);
+    EXPECT_EQ(lf::select(cases).index, ib);
+  }
+  cases.enable(ia);
+  EXPECT_EQ(lf::select(cases).index, ia);
+}
+
+TEST(select_cases, a_nil_channel_in_the_list_is_never_chosen) {
+  lf::channel<int> ready(1);
+  lf::select_cases cases;
+  cases.on_recv(static_cast<lf::channel<int>*>(nullptr), [](int) {});
+  cases.on_send(static_cast<lf::channel<int>*>(nullptr), 1, [] {});
+  cases.on_recv(ready, [](int) {});
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(ready.send(i), chan_status::ok);
+    EXPECT_EQ(lf::select(cases).index, 2u);
+  }
+}
+
+TEST(select_cases, only_disabled_cases_and_otherwise_takes_otherwise) {
+  lf::channel<int> a(1);
+  ASSERT_EQ(a.send(1), chan_status::ok);
+  lf::select_cases cases;
+  cases.on_recv(a, [](int) {});
+  cases.otherwise([] {});
+  cases.disable(0);
+  const auto r = lf::select(cases);
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.status, chan_status::would_block);
+}
+
+TEST(select_cases, only_disabled_cases_without_otherwise_throws_invalid_argument) {
+  lf::channel<int> a;
+  lf::select_cases cases;
+  cases.on_recv(a, [](int) {});
+  cases.disable(0);
+  EXPECT_THROW((void)lf::select(cases), std::invalid_argument);
+  lf::select_cases none;
+  EXPECT_THROW((void)lf::select(none), std::invalid_argument);
+}
+
+TEST(select_cases, a_send_case_sends_its_value_once_then_is_nil) {
+  lf::channel<std::string> ch(2);
+  lf::select_cases cases;
+  cases.on_send(ch, "once", [] {});
+  cases.otherwise([] {});
+  EXPECT_EQ(lf::select(cases).index, 0u);
+  EXPECT_EQ(lf::select(cases).index, 1u) << "the value was sent: the case is nil";
+  EXPECT_EQ(ch.size(), 1u);
+  EXPECT_EQ(*ch.recv(), "once");
+}
+
+TEST(select_cases, a_send_case_on_a_closed_channel_keeps_its_value_for_the_next_select) {
+  lf::channel<std::string> shut;
+  EXPECT_TRUE(shut.close());
+  lf::select_cases cases;
+  std::vector<chan_status> seen;
+  cases.on_send(shut, std::string("v"), [&](chan_status st) { seen.push_back(st); });
+  EXPECT_EQ(lf::select(cases).status, chan_status::closed);
+  EXPECT_EQ(lf::select(cases).status, chan_status::closed) << "not sent: still in the list";
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(select_cases, a_blocked_list_select_receives_from_whichever_channel_a_sender_uses) {
+  lf::channel<int> a, b, c;
+  lf::select_cases cases;
+  int got = 0;
+  cases.on_recv(a, [&](int v) { got = -v; });
+  cases.on_recv(b, [&](int v) { got = v; });
+  cases.on_recv(c, [&](int v) { got = -v; });
+  std::thread sender([&] { EXPECT_EQ(b.send(11), chan_status::ok); });
+  const auto r = lf::select(cases);
+  sender.join();
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(got, 11);
+}
+
+TEST(select_cases, after_and_on_done_cases_fire) {
+  lf::channel<int> u;
+  lf::select_cases timed;
+  timed.on_recv(u, [](int) {});
+  timed.after(1ms, [] {});
+  EXPECT_EQ(lf::select(timed).status, chan_status::timeout);
+
+  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  cancel();
+  lf::select_cases cancelled;
+  cancelled.on_recv(u, [](int) {});
+  bool done = false;
+  cancelled.on_done(ctx, [&] { done = true; });
+  EXPECT_EQ(lf::select(cancelled).status, chan_status::canceled);
+  EXPECT_TRUE(done);
+}
+
+TEST(select_cases, bad_arguments_throw_naming_them) {
+  lf::select_cases cases;
+  cases.otherwise([] {});
+  EXPECT_THROW(cases.otherwise([] {}), std::invalid_argument);
+  try {
+    cases.disable(5);
+    FAIL() << "no exception";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("i = 5"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(cases.after(-1ms, [] {}), std::invalid_argument);
+}
+
+// --- spinning only where it can help (patterns/detail/channel_core.hpp, spin_plan)
+
+TEST(channel_spin, on_one_cpu_a_waiter_yields_and_never_spins) {
+  constexpr lf::detail::spin_plan plan = lf::detail::plan_spin(lf::detail::handoff_spin, 1);
+  EXPECT_EQ(plan.pauses, 0);
+  EXPECT_GT(plan.yields, 0);
+}
+
+TEST(channel_spin, on_several_cpus_a_waiter_spins_and_does_not_yield) {
+  constexpr lf::detail::spin_plan plan = lf::detail::plan_spin(lf::detail::handoff_spin, 2);
+  EXPECT_EQ(plan.pauses, lf::detail::handoff_spin);
+  EXPECT_EQ(plan.yields, 0);
+}
+
+TEST(channel_spin, the_cpu_count_is_the_process_affinity_mask) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(getpid(), sizeof set, &set), 0);
+  EXPECT_EQ(lf::detail::process_cpus(), CPU_COUNT(&set));
 }
 
 // --- sleeping, not spinning
