@@ -531,21 +531,28 @@ class basic_circuit_breaker {
       return;
     }
     if (mode != breaker_state::closed && mode != breaker_state::half_open && mode != breaker_state::metrics_only) return;
-    if (age > v.age || v.age - age >= nbuckets_) return;  // its bucket has rolled out of the window
+    // A call whose bucket has rolled out of the window is not counted, but its outcome
+    // still decides, as gobreaker's does (a failure asks ready_to_trip).
+    const bool in_window = age <= v.age && v.age - age < nbuckets_;
     const std::uint64_t e_age = v.base + age;
     detail::breaker_bucket& b = bucket(e_age);
     if (o == outcome::excluded) {
-      (void)b.exclusions.add(stamp(e_age), 1);
+      if (in_window) (void)b.exclusions.add(stamp(e_age), 1);
       return;
     }
     const bool failure = o == outcome::failure;
-    if ((failure ? b.failures : b.successes).add(stamp(e_age), 1) < 0) return;  // a newer epoch: late
-    bool ok = true;
-    if (rolling_) (void)b.run.add(stamp(e_age), failure, ok);
-    const detail::run_value run = run_.add(stamp(v.gen()), failure, ok);
-    if (!ok) return;
+    detail::run_value run{};
     bool trip = false;
-    if (rated_ && mode != breaker_state::half_open) trip = record_rate(v, now, admitted, failure);
+    if (in_window) {
+      if ((failure ? b.failures : b.successes).add(stamp(e_age), 1) < 0) return;  // a newer epoch: late
+      bool ok = true;
+      if (rolling_) (void)b.run.add(stamp(e_age), failure, ok);
+      run = run_.add(stamp(v.gen()), failure, ok);
+      if (!ok) return;
+      if (rated_ && mode != breaker_state::half_open) trip = record_rate(v, now, admitted, failure);
+    } else {
+      run = run_.read(stamp(v.gen()));
+    }
     if (mode == breaker_state::half_open) {
       if (run.successes >= max_requests_) (void)begin_transition(v, breaker_state::closed, now.get(), true);
     } else if (mode == breaker_state::closed) {

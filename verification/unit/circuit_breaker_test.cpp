@@ -27,6 +27,19 @@ struct benign_error : std::runtime_error {
   benign_error() : std::runtime_error("benign") {}
 };
 
+// True when e holds an E.
+template <class E>
+bool holds(std::exception_ptr e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 class circuit_breaker : public ::testing::Test {
  protected:
   void SetUp() override { clk::set(1000s); }
@@ -272,15 +285,7 @@ TEST_F(circuit_breaker, any_failure_in_half_open_reopens_it) {
 TEST_F(circuit_breaker, an_excluded_outcome_frees_its_half_open_slot) {
   lf::breaker_settings s;
   s.timeout = 1s;
-  s.is_excluded = [](std::exception_ptr e) {
-    try {
-      if (e) std::rethrow_exception(e);
-    } catch (const excluded_error&) {
-      return true;
-    } catch (...) {
-    }
-    return false;
-  };
+  s.is_excluded = holds<excluded_error>;
   breaker b(s);
   fail_n(b, 6);
   clk::advance(2s);
@@ -371,16 +376,7 @@ TEST_F(circuit_breaker, execute_counts_and_rethrows_what_the_call_throws) {
 
 TEST_F(circuit_breaker, is_successful_can_count_an_exception_as_a_success) {
   lf::breaker_settings s;
-  s.is_successful = [](std::exception_ptr e) {
-    if (!e) return true;
-    try {
-      std::rethrow_exception(e);
-    } catch (const benign_error&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  };
+  s.is_successful = [](std::exception_ptr e) { return !e || holds<benign_error>(e); };
   breaker b(s);
   EXPECT_THROW(b.execute([] { throw benign_error(); }), benign_error);
   EXPECT_EQ(b.counts().total_successes, 1u);
