@@ -450,12 +450,17 @@ class basic_circuit_breaker {
 
   detail::breaker_bucket& bucket(std::uint64_t epoch) const { return buckets_[epoch % nbuckets_]; }
 
+  // gobreaker's aggregate ConsecutiveSuccesses/Failures, stamped with the generation's
+  // base epoch. With one bucket it is that bucket's own run: every outcome then writes
+  // one cache line only.
+  detail::stamped_run& aggregate_run() const { return rolling_ ? run_ : buckets_[0].run; }
+
   // gobreaker's rollingCounts.grow, under the busy bit. Each step drops the oldest
   // bucket and, when the consecutive run reaches into it, that bucket's share of the run.
   bool roll(const view& v, std::uint64_t to_age) {
     if (!begin(v)) return false;
     std::uint64_t age = age_.load(std::memory_order_relaxed);  // relaxed: ours while busy
-    const std::uint32_t g = stamp(v.gen());
+    const std::uint32_t g = stamp(v.base);
     if (to_age > age) {
       if (to_age - age >= nbuckets_) {
         std::uint64_t seen = run_.raw();
@@ -474,7 +479,7 @@ class basic_circuit_breaker {
   void drop_oldest(const view& v, std::uint64_t age) {
     if (age < nbuckets_) return;  // the bucket leaving was never used: nothing to subtract
     const std::uint64_t oldest = v.base + age - nbuckets_;
-    const std::uint32_t g = stamp(v.gen());
+    const std::uint32_t g = stamp(v.base);
     for (;;) {
       const detail::run_value own = bucket(oldest).run.read(stamp(oldest));
       std::uint32_t later_s = own.successes, later_f = own.failures;
@@ -504,7 +509,7 @@ class basic_circuit_breaker {
       c.total_exclusions += b.exclusions.read(stamp(e));
     }
     const detail::run_value r =
-        run_after.successes + run_after.failures != 0 ? run_after : run_.read(stamp(v.gen()));
+        run_after.successes + run_after.failures != 0 ? run_after : aggregate_run().read(stamp(v.base));
     c.consecutive_successes = r.successes;
     c.consecutive_failures = r.failures;
     return c;
@@ -547,11 +552,11 @@ class basic_circuit_breaker {
       if ((failure ? b.failures : b.successes).add(stamp(e_age), 1) < 0) return;  // a newer epoch: late
       bool ok = true;
       if (rolling_) (void)b.run.add(stamp(e_age), failure, ok);
-      run = run_.add(stamp(v.gen()), failure, ok);
+      run = aggregate_run().add(stamp(v.base), failure, ok);
       if (!ok) return;
       if (rated_ && mode != breaker_state::half_open) trip = record_rate(v, now, admitted, failure);
     } else {
-      run = run_.read(stamp(v.gen()));
+      run = aggregate_run().read(stamp(v.base));
     }
     if (mode == breaker_state::half_open) {
       if (run.successes >= max_requests_) (void)begin_transition(v, breaker_state::closed, now.get(), true);
@@ -638,8 +643,8 @@ class basic_circuit_breaker {
   lf::atomic<std::uint64_t> base_{0};
   lf::atomic<std::uint64_t> wbase_{0};
   lf::atomic<std::uint64_t> age_{0};
-  // Written by every outcome: a line of its own.
-  alignas(cache_line) detail::stamped_run run_;
+  // The aggregate run of a rolling window (aggregate_run()), on a line of its own.
+  alignas(cache_line) mutable detail::stamped_run run_;
   detail::stamped_count wcalls_;  // count-based window: calls taken in this generation
 };
 

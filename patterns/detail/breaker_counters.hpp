@@ -150,13 +150,19 @@ class stamped_run {
   lf::atomic<std::uint64_t> word_{0};
 };
 
-// One bucket of gobreaker's counts (the whole counts when there is one bucket).
+// One bucket of gobreaker's counts (the whole counts when there is one bucket). A call
+// writes its bucket's words only: one 64-byte line for the five of them (in production;
+// the model allocates through Relacy, which has no aligned operator new).
+#if defined(LF_MODEL_RELACY)
 struct breaker_bucket {
+#else
+struct alignas(64) breaker_bucket {
+#endif
   stamped_count requests;
   stamped_count successes;
   stamped_count failures;
   stamped_count exclusions;
-  stamped_run run;  // the bucket's own consecutive counts (rolling windows only)
+  stamped_run run;  // the bucket's own consecutive counts; with one bucket, the breaker's
 };
 
 // One bucket of a resilience4j-style rate window: calls, failures and slow calls.
