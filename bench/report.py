@@ -91,6 +91,9 @@ TARGETS = {
     # The read side against liburcu's general-purpose flavour (papers/desnoyers-2012-user-level-rcu.md).
     "rcu_read_1thread": ("<=", 1.0, ("urcu-memb",)),
     "rcu_read_2threads": ("<=", 1.0, ("urcu-memb",)),
+    # The circuit breaker against gobreaker's design (one mutex, two acquisitions per call).
+    "breaker_execute_1thread": (">=", 1.0),
+    "breaker_execute_2threads": (">=", 5.0),
 }
 
 
