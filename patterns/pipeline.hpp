@@ -705,7 +705,14 @@ class pipeline {
         in_t<I + 1> out = detail::invoke_with_context(st.f, rs.with.ctx, std::move(v));
         if (!gate.open()) {
           if (auto next = gate.leave()) {
-            rs.with.group.go([this, &rs, n = std::move(*next)]() mutable { carry<I>(rs, n.first, std::move(n.second), true); });
+            // The task empties its capture before it returns: the pool destroys a task
+            // only after the group counted it done, and wait() must not return while a
+            // value is still alive.
+            rs.with.group.go([this, &rs, n = std::move(next)]() mutable {
+              auto [seq_n, v_n] = std::move(*n);
+              n.reset();
+              carry<I>(rs, seq_n, std::move(v_n), true);
+            });
           }
         }
         carry<I + 1>(rs, seq, std::move(out), false);
