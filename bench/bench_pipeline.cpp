@@ -90,6 +90,17 @@ struct sink_tally {
   }
 };
 
+// Checks the run's items and reports its figure; false (an error, no figure) on a mismatch.
+bool report(benchmark::State& state, const sink_tally& t, std::uint64_t n, double seconds) {
+  if (auto error = t.mismatch(n)) {
+    state.SkipWithError(error->c_str());
+    return false;
+  }
+  state.SetIterationTime(seconds);
+  state.counters["items_per_second"] = static_cast<double>(n) / seconds;
+  return true;
+}
+
 template <std::uint64_t N, bool Work>
 void lf_pipeline(benchmark::State& state) {
   const std::uint64_t iters = Work ? iterations_per_us() : 0;
@@ -110,12 +121,7 @@ void lf_pipeline(benchmark::State& state) {
       state.SkipWithError("lf::pipeline did not complete");
       break;
     }
-    if (auto error = t.mismatch(N)) {
-      state.SkipWithError(error->c_str());
-      break;
-    }
-    state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(N) / seconds;
+    if (!report(state, t, N, seconds)) break;
   }
 }
 
@@ -146,12 +152,7 @@ void tbb_pipeline(benchmark::State& state) {
                                                     [&](std::uint64_t v) { t.take(v); }));
     });
     const double seconds = seconds_since(start);
-    if (auto error = t.mismatch(N)) {
-      state.SkipWithError(error->c_str());
-      break;
-    }
-    state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(N) / seconds;
+    if (!report(state, t, N, seconds)) break;
   }
 }
 
@@ -173,12 +174,7 @@ void lf_fan_out_ordered(benchmark::State& state) {
       for (std::uint64_t v : out) t.take(v);
     }
     const double seconds = seconds_since(start);
-    if (auto error = t.mismatch(N)) {
-      state.SkipWithError(error->c_str());
-      break;
-    }
-    state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(N) / seconds;
+    if (!report(state, t, N, seconds)) break;
   }
 }
 
