@@ -73,10 +73,11 @@ for i in "${!benches[@]}"; do
     rm -f "$out/$name.json"
   fi
 done
-# Go's channels, select and context on the same machine in the same run (bench/go), when
-# a Go toolchain is present: its JSON joins the report beside bench_channel's.
+# Go's channels, select, context and channel pipeline on the same machine in the same run
+# (bench/go), when a Go toolchain is present: its JSON joins the report beside
+# bench_channel's and bench_pipeline's.
 # A filter runs Go only if it would select one of Go's workload names.
-go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context"
+go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context pipeline_empty/go::chan pipeline_1us/go::chan"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")

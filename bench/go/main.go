@@ -1,4 +1,4 @@
-// The Go side of bench/bench_channel.cpp: the same channel workloads, written with Go's
+// The Go side of bench/bench_channel.cpp and bench/bench_pipeline.cpp: the same workloads, written with Go's
 // own channels, select and context, printed as Google Benchmark JSON so that
 // bench/report.py puts Go and lf in one table. bench/run.sh builds and runs it when `go`
 // is on PATH.
@@ -18,6 +18,7 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 )
@@ -35,6 +36,9 @@ var (
 	roundTrips   = uint64(100_000)
 	selectItems  = 1_000_000
 	cancelRounds = 2_000
+	// bench/bench_pipeline.cpp's counts.
+	pipelineEmptyItems = 400_000
+	pipelineWorkItems  = 100_000
 )
 
 type result struct {
@@ -226,6 +230,100 @@ func cancelLatency() (string, float64, time.Duration, error) {
 	return "ns_per_wakeup", float64(total.Nanoseconds()) / float64(cancelRounds), total, nil
 }
 
+// The calibrated arithmetic of bench_pipeline.cpp's 1 us stage: dependent multiply-adds.
+var spinSink uint64
+
+func spin(v, iterations uint64) uint64 {
+	x := v
+	for i := uint64(0); i < iterations; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink += x
+	return v + 1
+}
+
+// Spin iterations that take about 1 us here (median of 5 timings).
+func iterationsPerUs() uint64 {
+	const probe = 1_000_000
+	var ns []float64
+	for r := 0; r < 5; r++ {
+		start := time.Now()
+		spin(uint64(r), probe)
+		ns = append(ns, float64(time.Since(start).Nanoseconds()))
+	}
+	sort.Float64s(ns)
+	if n := uint64(1000 * probe / ns[2]); n > 0 {
+		return n
+	}
+	return 1
+}
+
+// bench_pipeline.cpp's 3 stages as the Go blog writes them: a generator goroutine, a
+// fan-out of GOMAXPROCS workers over one channel, and an in-order sink that puts the
+// results back in order (a map of the early ones). Channels hold 4 x GOMAXPROCS items,
+// the C++ runs' max_live_items. The sink checks order, count and sum.
+func pipeline(n *int, work bool) workload {
+	return func() (string, float64, time.Duration, error) {
+		var iters uint64
+		if work {
+			iters = iterationsPerUs()
+		}
+		workers := runtime.GOMAXPROCS(0)
+		tokens := 4 * workers
+		type item struct{ seq, v uint64 }
+		in := make(chan item, tokens)
+		out := make(chan item, tokens)
+		count := uint64(*n)
+		start := time.Now()
+		go func() {
+			for i := uint64(1); i <= count; i++ {
+				in <- item{i - 1, i}
+			}
+			close(in)
+		}()
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for it := range in {
+					if work {
+						it.v = spin(it.v, iters)
+					} else {
+						it.v++
+					}
+					out <- it
+				}
+			}()
+		}
+		go func() {
+			wg.Wait()
+			close(out)
+		}()
+		early := make(map[uint64]uint64)
+		next, sum := uint64(0), uint64(0)
+		ordered := true
+		for it := range out {
+			early[it.seq] = it.v
+			for {
+				v, ok := early[next]
+				if !ok {
+					break
+				}
+				delete(early, next)
+				ordered = ordered && v == next+2
+				sum += v
+				next++
+			}
+		}
+		elapsed := time.Since(start)
+		if !ordered || next != count || sum != count*(count+1)/2+count {
+			return "", 0, elapsed, fmt.Errorf("sink saw %d of %d items (sum %d, in order %v)", next, count, sum, ordered)
+		}
+		return "items_per_second", float64(count) / elapsed.Seconds(), elapsed, nil
+	}
+}
+
 func main() {
 	reps := flag.Int("reps", 5, "repetitions of every workload")
 	out := flag.String("out", "go_channel.json", "where to write the JSON")
@@ -234,6 +332,7 @@ func main() {
 	size := "full"
 	if *smoke {
 		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
+		pipelineEmptyItems, pipelineWorkItems = pipelineEmptyItems/1000, pipelineWorkItems/1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
@@ -247,6 +346,8 @@ func main() {
 		{"chan_pingpong", pingpong},
 		{"chan_select4", select4},
 		{"ctx_cancel_wakeup_4", cancelLatency},
+		{"pipeline_empty", pipeline(&pipelineEmptyItems, false)},
+		{"pipeline_1us", pipeline(&pipelineWorkItems, true)},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int

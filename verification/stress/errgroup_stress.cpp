@@ -33,24 +33,15 @@
 #include "patterns/errgroup.hpp"
 #include "patterns/worker_pool.hpp"
 #include "verification/support/stress_scale.hpp"
+#include "verification/support/concurrency_meter.hpp"
 
 namespace {
+
+using lf::test::concurrency_meter;
 
 constexpr std::uint64_t pool_goroutines = lf::test::stress_items(100'000, 10'000);
 constexpr std::uint64_t thread_goroutines = lf::test::stress_items(2'000, 300);
 constexpr int per_group = static_cast<int>(pool_goroutines / 100);
-
-struct concurrency_meter {
-  std::atomic<int> now{0};
-  std::atomic<int> most{0};
-  void enter() {
-    const int n = now.fetch_add(1) + 1;
-    int m = most.load();
-    while (n > m && !most.compare_exchange_weak(m, n)) {
-    }
-  }
-  void leave() { now.fetch_sub(1); }
-};
 
 // Goroutine i throws "error <i>" when i % 97 == 96.
 void many_goroutines(lf::errgroup& g, std::uint64_t n, int limit) {

@@ -23,8 +23,11 @@
 #include "patterns/errgroup.hpp"
 #include "patterns/worker_pool.hpp"
 #include "verification/support/held_worker.hpp"
+#include "verification/support/concurrency_meter.hpp"
 
 namespace {
+
+using lf::test::concurrency_meter;
 
 std::string what(std::exception_ptr e) {
   try {
@@ -33,19 +36,6 @@ std::string what(std::exception_ptr e) {
     return x.what();
   }
 }
-
-// Highest number of goroutines seen running at once.
-struct concurrency_meter {
-  std::atomic<int> now{0};
-  std::atomic<int> most{0};
-  void enter() {
-    const int n = now.fetch_add(1) + 1;
-    int m = most.load();
-    while (n > m && !most.compare_exchange_weak(m, n)) {
-    }
-  }
-  void leave() { now.fetch_sub(1); }
-};
 
 TEST(errgroup, wait_without_goroutines_returns_no_error) {
   lf::errgroup g;
