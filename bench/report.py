@@ -91,6 +91,7 @@ TARGETS = {
     # The read side against liburcu's general-purpose flavour (papers/desnoyers-2012-user-level-rcu.md).
     "rcu_read_1thread": ("<=", 1.0, ("urcu-memb",)),
     "rcu_read_2threads": ("<=", 1.0, ("urcu-memb",)),
+    "barrier_episode_2t": ("<=", 1.0),
 }
 
 

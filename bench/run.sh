@@ -77,6 +77,7 @@ done
 # a Go toolchain is present: its JSON joins the report beside bench_channel's.
 # A filter runs Go only if it would select one of Go's workload names.
 go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context"
+go_names+=" semaphore_uncontended/go::semaphore.Weighted semaphore_contended_2t/go::semaphore.Weighted"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")

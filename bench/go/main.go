@@ -18,6 +18,7 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -234,6 +235,7 @@ func main() {
 	size := "full"
 	if *smoke {
 		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
+		semUncontendedPairs, semContendedPairs = semUncontendedPairs/1000, semContendedPairs/1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
@@ -247,6 +249,8 @@ func main() {
 		{"chan_pingpong", pingpong},
 		{"chan_select4", select4},
 		{"ctx_cancel_wakeup_4", cancelLatency},
+		{"semaphore_uncontended", semUncontended},
+		{"semaphore_contended_2t", semContended},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
@@ -263,6 +267,9 @@ func main() {
 		name := w.name + "/go::chan"
 		if w.name == "ctx_cancel_wakeup_4" {
 			name = w.name + "/go::context"
+		}
+		if strings.HasPrefix(w.name, "semaphore_") {
+			name = w.name + "/go::semaphore.Weighted"
 		}
 		counter, value, elapsed, err := w.run()
 		r := result{Name: name, RunName: name, RunType: "iteration", Repetitions: *reps, Iterations: 1,
