@@ -313,7 +313,7 @@ class barrier {
   outcome spin_then_park(std::uint32_t phase, std::uint32_t slot, std::uint32_t next, wait_clock::time_point deadline,
                          const context* ctx) const {
     for (int i = 0; i < spin_limit; ++i) {
-      if constexpr (Policy::slotted) {
+      if constexpr (Policy::wake_tree) {
         // The tree's waiter watches its own flag and looks at the shared word only when
         // the flag says so, or every 64 rounds; other policies watch the word.
         if (slot == no_slot || policy_.woken(slot, next) || (i & 63) == 63) {

@@ -85,6 +85,7 @@ inline bool barrier_count_down(lf::atomic<std::uint64_t>& w, std::uint32_t phase
 class barrier_slots {
  public:
   static constexpr bool slotted = true;
+  static constexpr bool wake_tree = false;  // waiters watch the phase word
   static constexpr std::ptrdiff_t max_parties = (std::ptrdiff_t{1} << 16) - 1;
   static constexpr unsigned max_rounds = 16;  // ceil(log2(max_parties))
 
@@ -137,6 +138,7 @@ namespace lf::barrier_policy {
 // instructions, hence the best choice on few cores.
 struct central {
   static constexpr bool slotted = false;
+  static constexpr bool wake_tree = false;
   static constexpr std::ptrdiff_t max_parties = detail::barrier_field_mask - 1;
   explicit central(std::size_t) {}
 };
@@ -214,6 +216,7 @@ class tournament : public detail::barrier_slots {
 // waiting (arrive() callers, timed-out waiters) still leaves, on a periodic look at it.
 class tree : public detail::barrier_slots {
  public:
+  static constexpr bool wake_tree = true;
   using barrier_slots::barrier_slots;
 
   bool arrive(std::uint32_t phase, std::uint32_t parties, std::uint32_t s) {
