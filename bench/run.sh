@@ -78,6 +78,7 @@ done
 # bench_channel's and bench_pipeline's.
 # A filter runs Go only if it would select one of Go's workload names.
 go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context pipeline_empty/go::chan pipeline_1us/go::chan"
+go_names+=" semaphore_uncontended/go::semaphore.Weighted semaphore_contended_2t/go::semaphore.Weighted"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")

@@ -19,6 +19,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -333,6 +334,7 @@ func main() {
 	if *smoke {
 		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
 		pipelineEmptyItems, pipelineWorkItems = pipelineEmptyItems/1000, pipelineWorkItems/1000
+		semUncontendedPairs, semContendedPairs = semUncontendedPairs/1000, semContendedPairs/1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
@@ -348,6 +350,8 @@ func main() {
 		{"ctx_cancel_wakeup_4", cancelLatency},
 		{"pipeline_empty", pipeline(&pipelineEmptyItems, false)},
 		{"pipeline_1us", pipeline(&pipelineWorkItems, true)},
+		{"semaphore_uncontended", semUncontended},
+		{"semaphore_contended_2t", semContended},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
@@ -364,6 +368,9 @@ func main() {
 		name := w.name + "/go::chan"
 		if w.name == "ctx_cancel_wakeup_4" {
 			name = w.name + "/go::context"
+		}
+		if strings.HasPrefix(w.name, "semaphore_") {
+			name = w.name + "/go::semaphore.Weighted"
 		}
 		counter, value, elapsed, err := w.run()
 		r := result{Name: name, RunName: name, RunType: "iteration", Repetitions: *reps, Iterations: 1,

@@ -109,6 +109,18 @@ class parking_lot {
     futex_wake_all(epoch_);
   }
 
+  // Wakes every parked thread, if any is parked or about to park: unpark_all's effect at
+  // unpark_one's price (one fence and one load) when nobody sleeps. For a waker whose work
+  // concerns every sleeper (a barrier's phase). The argument is unpark_one's: (S) after
+  // [P2] reads a sleeper's (A), or that sleeper's re-check after [P1] reads the work.
+  void unpark_parked() {
+    lf::fence(std::memory_order_seq_cst);  // [P2] orders the caller's publication before (S); pairs with [P1]
+    if (sleepers_.load(std::memory_order_relaxed) > 0) {  // (S) relaxed: [P2] orders it
+      epoch_.fetch_add(1, std::memory_order_seq_cst);  // (E) release half: pairs with (T)
+      futex_wake_all(epoch_);
+    }
+  }
+
   // Threads parked or about to park (a snapshot).
   int sleepers_approx() const { return sleepers_.load(std::memory_order_relaxed); }
 

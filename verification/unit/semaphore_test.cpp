@@ -14,18 +14,14 @@
 
 #include "patterns/context.hpp"
 #include "patterns/semaphore.hpp"
+#include "verification/support/eventually.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using lf::context_error;
 
-// Spins (yielding) until `cond` holds: used to wait for another thread to reach a state
-// the test then checks, never as the synchronization under test.
-template <class Cond>
-void eventually(Cond cond) {
-  while (!cond()) std::this_thread::yield();
-}
+using lf::test::eventually;
 
 TEST(weighted_semaphore, starts_with_every_token_free) {
   lf::weighted_semaphore sem(5);
