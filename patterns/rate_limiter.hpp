@@ -295,6 +295,10 @@ class rate_limiter {
     std::uint32_t frac;
     std::uint32_t gen;
     friend bool operator==(const state&, const state&) = default;
+    template <class Stream>  // the model checker prints the values it traces
+    friend Stream& operator<<(Stream& os, const state& s) {
+      return os << s.level << '.' << s.frac << '@' << s.gen;
+    }
   };
   enum class mode : std::uint8_t { finite, zero, infinite };
   struct config {

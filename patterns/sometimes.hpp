@@ -65,6 +65,10 @@ class sometimes {
     std::uint64_t calls;
     std::int64_t last;  // ns since the clock's epoch of the last run (valid once calls > 0)
     friend bool operator==(const state&, const state&) = default;
+    template <class Stream>  // the model checker prints the values it traces
+    friend Stream& operator<<(Stream& os, const state& s) {
+      return os << s.calls << '@' << s.last;
+    }
   };
 
   bool decide(clock::time_point tp) noexcept {
