@@ -43,7 +43,11 @@
 //     rounding (a nanosecond of delay, a last bit of tokens).
 //   - cancel measures "reserved after" from the bucket itself (its debt past the
 //     reservation's time to act) rather than from x/time/rate's lastEvent field, which
-//     a set_limit or another cancel leaves stale. A reservation made under an infinite
+//     a set_limit or another cancel leaves stale. After a set_limit/set_burst since the
+//     reservation, the bucket has been rebased and the reservation's place in the queue
+//     is no longer known, so cancel counts the whole debt still queued as reserved after
+//     it: it may give back less than x/time/rate, never more (x/time/rate converts
+//     with the old limit and can give back either). A reservation made under an infinite
 //     limit took nothing and gives nothing back; x/time/rate's gives back n tokens if
 //     the limit has become finite since. A reservation is move-only and cancels once
 //     (x/time/rate's second Cancel gives the tokens back twice).
@@ -183,6 +187,7 @@ class reservation {
     n_ = o.n_;
     time_to_act_ = o.time_to_act_;
     due_ = o.due_;
+    gen_ = o.gen_;
     ok_ = o.ok_;
     took_ = o.took_;
     o.took_ = false;
@@ -205,13 +210,15 @@ class reservation {
 
  private:
   friend class rate_limiter;
-  reservation(rate_limiter* lim, bool ok, bool took, std::int64_t n, std::int64_t tta, detail::rate_fine due) noexcept
-      : lim_(lim), n_(n), time_to_act_(tta), due_(due), ok_(ok), took_(took) {}
+  reservation(rate_limiter* lim, bool ok, bool took, std::int64_t n, std::int64_t tta, detail::rate_fine due,
+              std::uint32_t gen) noexcept
+      : lim_(lim), n_(n), time_to_act_(tta), due_(due), gen_(gen), ok_(ok), took_(took) {}
 
   rate_limiter* lim_ = nullptr;
   std::int64_t n_ = 0;
   std::int64_t time_to_act_ = 0;  // ns since the steady clock's epoch, rounded down
   detail::rate_fine due_ = 0;     // the same, exact (fine units)
+  std::uint32_t gen_ = 0;         // the limiter's configuration generation when reserved
   bool ok_ = false;
   bool took_ = false;  // ok, took tokens from the bucket (limit not infinite), not yet cancelled
 };
@@ -467,15 +474,16 @@ class rate_limiter {
       bool ok;
       bool took;
       fine due;
+      std::uint32_t gen;
     };
     const answer a = update([&](const state& s, const config& c) -> std::pair<state, answer> {
-      const answer no{false, false, 0};
+      const answer no{false, false, 0, s.gen};
       switch (c.m) {
-        case mode::infinite: return {s, answer{true, false, t}};  // changes nothing
+        case mode::infinite: return {s, answer{true, false, t, s.gen}};  // changes nothing
         case mode::zero: {
           const double have = std::min(static_cast<double>(c.burst), zero_tokens(s));
           if (n > c.burst || have < static_cast<double>(n)) return {s, no};
-          return {zero_state(have - static_cast<double>(n), s.gen), answer{true, n != 0, t}};
+          return {zero_state(have - static_cast<double>(n), s.gen), answer{true, n != 0, t, s.gen}};
         }
         case mode::finite: break;
       }
@@ -483,15 +491,16 @@ class rate_limiter {
       const fine z = clamp(std::max(z_of(s), t - c.cap()) + cost(n, c.per_token));
       const fine due = std::max(t, z);
       if (n > c.burst || whole_ns(due - t) > max_wait) return {s, no};
-      return {fine_state(z, s.gen), answer{true, n != 0, due}};
+      return {fine_state(z, s.gen), answer{true, n != 0, due, s.gen}};
     });
     // t_ns + whole_ns(due - t) cannot pass i64 max: due <= fine_max.
-    return reservation(this, a.ok, a.took, n, a.ok ? t_ns + whole_ns(a.due - t) : 0, a.due);
+    return reservation(this, a.ok, a.took, n, a.ok ? t_ns + whole_ns(a.due - t) : 0, a.due, a.gen);
   }
 
-  // cancel_at's work at t: gives back n tokens that were due at `due`, less the debt
-  // queued past `due` (the tokens reserved after them), capped at the burst.
-  void give_back(std::int64_t t_ns, std::int64_t n, fine due) noexcept {
+  // cancel_at's work at t: gives back n tokens that were due at `due` under generation
+  // `gen`, less the debt queued past `due` (the tokens reserved after them; after a
+  // rebase, the whole debt past t), capped at the burst.
+  void give_back(std::int64_t t_ns, std::int64_t n, fine due, std::uint32_t gen) noexcept {
     const fine t = fine_of(t_ns);
     update([&](const state& s, const config& c) -> std::pair<state, bool> {
       switch (c.m) {
@@ -502,7 +511,7 @@ class rate_limiter {
         case mode::finite: break;
       }
       const fine z = z_of(s);
-      const fine restore = cost(n, c.per_token) - std::max<fine>(0, z - due);
+      const fine restore = cost(n, c.per_token) - std::max<fine>(0, z - (s.gen == gen ? due : t));
       if (restore <= 0) return {s, true};
       const fine full = t - c.cap();
       return {fine_state(std::max(full, std::max(z, full) - restore), s.gen), true};
@@ -560,7 +569,7 @@ inline void reservation::cancel_at(time_point t) {
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   if (time_to_act_ < now) return;  // already due: the tokens were (or may have been) used
   took_ = false;
-  lim_->give_back(now, n_, due_);
+  lim_->give_back(now, n_, due_, gen_);
 }
 
 inline rate_error rate_limiter::wait_n(const context& ctx, std::int64_t n) {
