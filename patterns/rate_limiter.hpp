@@ -251,15 +251,18 @@ class rate_limiter {
   }
   double tokens() const noexcept { return tokens_at(clock::now()); }
 
-  bool allow() { return allow_n(clock::now(), 1); }
+  // allow(), reserve() and wait() read the clock after loading the bucket (and again if
+  // their CAS fails), so a caller preempted between the two is never judged by a stale
+  // time; the (t, n) forms take the caller's t as given.
+  bool allow() { return take(now_reader{}, 1, 0, i64_max, "lf::rate_limiter::allow").ok(); }
   // Whether n tokens are available at t; takes them if so.
-  bool allow_n(time_point t, std::int64_t n) { return take(t, n, 0, "lf::rate_limiter::allow_n").ok(); }
+  bool allow_n(time_point t, std::int64_t n) { return take(fixed_time{t}, n, 0, i64_max, "lf::rate_limiter::allow_n").ok(); }
 
-  reservation reserve() { return reserve_n(clock::now(), 1); }
+  reservation reserve() { return take(now_reader{}, 1, i64_max, i64_max, "lf::rate_limiter::reserve"); }
   // Takes n tokens at t, due at the returned time_to_act; not ok() (and nothing taken)
   // when n > burst() under a finite limit, or, at limit 0, when the tokens left are fewer.
   reservation reserve_n(time_point t, std::int64_t n) {
-    return take(t, n, std::numeric_limits<std::int64_t>::max(), "lf::rate_limiter::reserve_n");
+    return take(fixed_time{t}, n, i64_max, i64_max, "lf::rate_limiter::reserve_n");
   }
 
   [[nodiscard]] rate_error wait(const context& ctx) { return wait_n(ctx, 1); }
@@ -337,6 +340,12 @@ class rate_limiter {
   }
   // n tokens' cost: n * per_token, saturating.
   static fine cost(std::int64_t n, fine per_token) noexcept {
+    using u128 = unsigned __int128;
+    const auto lo = static_cast<std::uint64_t>(per_token);
+    if (static_cast<u128>(per_token) >> 64 == 0) {  // every limit above 0.24/s: one multiply
+      const u128 product = static_cast<u128>(lo) * static_cast<std::uint64_t>(n);
+      return product > static_cast<u128>(fine_huge) ? fine_huge : static_cast<fine>(product);
+    }
     if (n == 0) return 0;
     return per_token > fine_huge / n ? fine_huge : per_token * n;
   }
@@ -464,12 +473,22 @@ class rate_limiter {
     }
   }
 
-  // The heart of allow_n / reserve_n / wait_n: takes n tokens at t if they are due
-  // within max_wait ns (x/time/rate's reserveN). A failure changes nothing.
-  reservation take(time_point tp, std::int64_t n, std::int64_t max_wait, const char* what) {
+  struct fixed_time {
+    time_point t;
+    time_point operator()() const noexcept { return t; }
+  };
+  struct now_reader {
+    time_point operator()() const noexcept { return clock::now(); }
+  };
+
+  // The heart of allow / reserve / wait: takes n tokens at the time `time_of` gives if
+  // they are due within max_wait ns and by `deadline` (ns since the clock's epoch;
+  // x/time/rate's reserveN). A failure changes nothing.
+  template <class Time>
+  reservation take(Time time_of, std::int64_t n, std::int64_t max_wait, std::int64_t deadline, const char* what) {
     check_n(what, n);
-    const std::int64_t t_ns = ns(tp);
-    const fine t = fine_of(t_ns);
+    std::int64_t t_ns = 0;
+    fine t = 0;
     struct answer {
       bool ok;
       bool took;
@@ -477,6 +496,8 @@ class rate_limiter {
       std::uint32_t gen;
     };
     const answer a = update([&](const state& s, const config& c) -> std::pair<state, answer> {
+      t_ns = ns(time_of());  // after the load: see allow()
+      t = fine_of(t_ns);
       const answer no{false, false, 0, s.gen};
       switch (c.m) {
         case mode::infinite: return {s, answer{true, false, t, s.gen}};  // changes nothing
@@ -490,7 +511,10 @@ class rate_limiter {
       // z' = max(z, t - cap) + cost(n): refill up to the burst, then take n.
       const fine z = clamp(std::max(z_of(s), t - c.cap()) + cost(n, c.per_token));
       const fine due = std::max(t, z);
-      if (n > c.burst || whole_ns(due - t) > max_wait) return {s, no};
+      const std::int64_t wait = whole_ns(due - t);
+      std::int64_t until_deadline;
+      if (__builtin_sub_overflow(deadline, t_ns, &until_deadline)) until_deadline = deadline > t_ns ? i64_max : -1;
+      if (n > c.burst || wait > max_wait || wait > until_deadline) return {s, no};
       return {fine_state(z, s.gen), answer{true, n != 0, due, s.gen}};
     });
     // t_ns + whole_ns(due - t) cannot pass i64 max: due <= fine_max.
@@ -583,15 +607,10 @@ inline rate_error rate_limiter::wait_n(const context& ctx, std::int64_t n) {
     return ctx.err() == context_error::canceled ? rate_error::canceled : rate_error::deadline_exceeded;
   };
   if (ctx.done()) return ctx_error();
-  const time_point now = clock::now();
-  std::int64_t max_wait = i64_max;
-  if (const auto deadline = ctx.deadline()) {
-    if (__builtin_sub_overflow(ns(*deadline), ns(now), &max_wait)) max_wait = *deadline > now ? i64_max : 0;
-    if (max_wait < 0) max_wait = 0;
-  }
-  reservation r = take(now, n, max_wait, "lf::rate_limiter::wait_n");
+  const std::int64_t deadline = ctx.deadline() ? ns(*ctx.deadline()) : i64_max;
+  reservation r = take(now_reader{}, n, i64_max, deadline, "lf::rate_limiter::wait_n");
   if (!r.ok()) return exceeds_burst() ? rate_error::exceeds_burst : rate_error::would_exceed_deadline;
-  if (r.time_to_act_ <= ns(now)) return rate_error::none;
+  if (r.time_to_act_ <= ns(clock::now())) return rate_error::none;
   if (!ctx.done().wait_until(r.time_to_act())) return rate_error::none;
   r.cancel();
   return ctx_error();

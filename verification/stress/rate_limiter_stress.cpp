@@ -33,9 +33,9 @@
 namespace {
 
 using tp = std::chrono::steady_clock::time_point;
-constexpr std::int64_t still_calls = lf::test::stress_items(200'000, 40'000);  // per allow thread
-constexpr std::int64_t moving_calls = lf::test::stress_items(100'000, 20'000);  // per thread
-constexpr std::int64_t real_calls = lf::test::stress_items(300'000, 30'000);     // in all
+constexpr std::int64_t still_calls = lf::test::stress_items(200'000, 100'000);  // per allow thread
+constexpr std::int64_t moving_calls = lf::test::stress_items(100'000, 50'000);  // per thread
+constexpr std::int64_t real_calls = lf::test::stress_items(300'000, 100'000);    // in all
 
 // Two threads allow_n(t, 1) `still_calls` times each while a third reserves and cancels
 // one token until they finish, and (if set_limits) a fourth cycles the limit. Returns
