@@ -88,6 +88,9 @@ TARGETS = {
     "chan_buffered_2p2c": (">=", 1.5, ("go::",)),
     "chan_unbuffered_handoff": (">=", 1.0, ("go::",)),
     "chan_pingpong": ("<=", 1.0, ("go::",)),
+    # issue 10: lf::rate_limiter's allow against Go's x/time/rate (papers/atm-1996-gcra.md).
+    "rate_allow_1t": (">=", 3.0, ("go::",)),
+    "rate_allow_2t": (">=", 5.0, ("go::",)),
     # The read side against liburcu's general-purpose flavour (papers/desnoyers-2012-user-level-rcu.md).
     "rcu_read_1thread": ("<=", 1.0, ("urcu-memb",)),
     "rcu_read_2threads": ("<=", 1.0, ("urcu-memb",)),
