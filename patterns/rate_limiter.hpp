@@ -176,7 +176,8 @@ using rate_fine = __int128;
 }  // namespace detail
 
 // What reserve_n granted: ok(), when to act, and the way to give the tokens back.
-// Move-only: it cancels at most once.
+// Move-only: it cancels at most once. It refers to its limiter, which must outlive any
+// cancel (as a waiter in wait_n must not outlive the limiter it waits on).
 class reservation {
  public:
   using time_point = std::chrono::steady_clock::time_point;

@@ -344,11 +344,12 @@ TEST(rate_limiter, wait_blocks_until_the_tokens_are_due) {
 TEST(rate_limiter, wait_cancelled_while_waiting_gives_the_tokens_back) {
   rate_limiter lim(rate_limit(0.001), 1);
   ASSERT_TRUE(lim.allow());
-  auto [ctx, cancel] = lf::with_cancel(lf::background());
+  auto made = lf::with_cancel(lf::background());  // no structured binding: a lambda captures ctx
+  const lf::context ctx = made.ctx;
   rate_error got = rate_error::none;
   std::thread waiter([&] { got = lim.wait(ctx); });
   while (lim.tokens() > -0.5) std::this_thread::yield();  // the waiter has reserved
-  cancel();
+  made.cancel();
   waiter.join();
   EXPECT_EQ(got, rate_error::canceled);
   EXPECT_GT(lim.tokens(), -0.01);  // the reserved token is back
