@@ -310,6 +310,8 @@ TEST(rate_limiter, wait_returns_at_once_when_the_limit_is_not_reached) {
   rate_limiter lim(rate_limit(1), 100);
   for (int i = 0; i < 100; ++i) ASSERT_EQ(lim.wait(lf::background()), rate_error::none);
   EXPECT_EQ(lim.wait_n(lf::background(), 101), rate_error::exceeds_burst);
+  rate_limiter inf(rate_limit::inf(), 0);  // the burst is ignored, even for a huge n
+  EXPECT_EQ(inf.wait_n(lf::background(), std::numeric_limits<std::int64_t>::max()), rate_error::none);
 }
 
 TEST(rate_limiter, wait_on_a_done_context_takes_nothing) {
