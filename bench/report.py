@@ -91,6 +91,9 @@ TARGETS = {
     # Issue 11: >= 1.0x oneTBB here; the >= 2x Go target is read off the same table (go::chan row).
     "pipeline_empty": (">=", 1.0, ("tbb::",)),
     "pipeline_1us": (">=", 1.0, ("tbb::",)),
+    # issue 10: lf::rate_limiter's allow against Go's x/time/rate (papers/atm-1996-gcra.md).
+    "rate_allow_1t": (">=", 3.0, ("go::",)),
+    "rate_allow_2t": (">=", 5.0, ("go::",)),
     # The read side against liburcu's general-purpose flavour (papers/desnoyers-2012-user-level-rcu.md).
     "rcu_read_1thread": ("<=", 1.0, ("urcu-memb",)),
     "rcu_read_2threads": ("<=", 1.0, ("urcu-memb",)),

@@ -73,20 +73,25 @@ for i in "${!benches[@]}"; do
     rm -f "$out/$name.json"
   fi
 done
-# Go's channels, select, context and channel pipeline on the same machine in the same run
-# (bench/go), when a Go toolchain is present: its JSON joins the report beside
-# bench_channel's and bench_pipeline's.
+# Go's channels, select, context, channel pipeline, x/sync/semaphore and x/time/rate on
+# the same machine in the same run (bench/go), when a Go toolchain is present: its JSON
+# joins the report beside the C++ binaries'. x/sync and x/time come from Debian's source
+# trees (go.mod's replace lines), so the build reads no network.
 # A filter runs Go only if it would select one of Go's workload names.
 go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context pipeline_empty/go::chan pipeline_1us/go::chan"
 go_names+=" semaphore_uncontended/go::semaphore.Weighted semaphore_contended_2t/go::semaphore.Weighted"
+go_names+=" rate_allow_1t/go::rate.Limiter rate_allow_2t/go::rate.Limiter rate_reserve_cancel_1t/go::rate.Limiter"
+go_names+=" rate_wait_1t/go::rate.Limiter"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")
 if [[ $smoke == yes ]]; then go_args+=(-smoke); fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "== bench: no go on PATH: Go's channels are left out (scripts/deps.sh bench installs golang-go) =="
+  echo "== bench: no go on PATH: Go's channels and x/time/rate are left out (scripts/deps.sh bench installs golang-go) =="
+elif [[ ! -f /usr/share/gocode/src/golang.org/x/time/go.mod ]]; then
+  echo "== bench: no golang.org/x/time source: Go's benchmarks are left out (scripts/deps.sh bench installs golang-golang-x-time-dev) =="
 elif [[ $go_wanted == yes ]]; then
-  echo "== bench: go channels =="
+  echo "== bench: go channels, context and x/time/rate =="
   (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . "${go_args[@]}")
   jsons+=("$out/go_channel.json")
 fi

@@ -6,8 +6,8 @@ set -euo pipefail
 test_packages=(g++ clang cmake ninja-build patch python3 libboost-dev libboost-atomic-dev relacy-dev libgtest-dev)
 bench_packages=(g++ cmake ninja-build python3 python3-matplotlib libboost-dev libboost-atomic-dev libbenchmark-dev
   libconcurrentqueue-dev libreaderwriterqueue-dev libatomic-queue-dev libtbb-dev libcds-dev libxenium-dev liburcu-dev
-  golang-go
-  libboost-thread-dev golang-golang-x-sync-dev)
+  golang-go golang-golang-x-time-dev golang-golang-x-sync-dev
+  libboost-thread-dev)
 
 case "${1:-}" in
   test) wanted=("${test_packages[@]}") ;;

@@ -1,5 +1,7 @@
-// The Go side of bench/bench_channel.cpp and bench/bench_pipeline.cpp: the same workloads, written with Go's
-// own channels, select and context, printed as Google Benchmark JSON so that
+// The Go side of bench/bench_channel.cpp, bench_pipeline.cpp, bench_semaphore.cpp and
+// bench_rate.cpp: the same workloads, written with Go's own channels, select and
+// context, golang.org/x/sync/semaphore (semaphore.go) and golang.org/x/time/rate
+// (rate.go), printed as Google Benchmark JSON so that
 // bench/report.py puts Go and lf in one table. bench/run.sh builds and runs it when `go`
 // is on PATH.
 //
@@ -19,7 +21,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -335,23 +336,29 @@ func main() {
 		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
 		pipelineEmptyItems, pipelineWorkItems = pipelineEmptyItems/1000, pipelineWorkItems/1000
 		semUncontendedPairs, semContendedPairs = semUncontendedPairs/1000, semContendedPairs/1000
+		rateAllowCalls, ratePairCalls = rateAllowCalls/1000, ratePairCalls/1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
+	// Names are <workload>/<implementation>, as in the C++ binaries.
 	workloads := []struct {
 		name string
 		run  workload
 	}{
-		{"chan_buffered_1p1c", throughput(1, 1, capacity)},
-		{"chan_buffered_2p2c", throughput(2, 2, capacity)},
-		{"chan_unbuffered_handoff", handoff},
-		{"chan_pingpong", pingpong},
-		{"chan_select4", select4},
-		{"ctx_cancel_wakeup_4", cancelLatency},
-		{"pipeline_empty", pipeline(&pipelineEmptyItems, false)},
-		{"pipeline_1us", pipeline(&pipelineWorkItems, true)},
-		{"semaphore_uncontended", semUncontended},
-		{"semaphore_contended_2t", semContended},
+		{"pipeline_empty/go::chan", pipeline(&pipelineEmptyItems, false)},
+		{"pipeline_1us/go::chan", pipeline(&pipelineWorkItems, true)},
+		{"semaphore_uncontended/go::semaphore.Weighted", semUncontended},
+		{"semaphore_contended_2t/go::semaphore.Weighted", semContended},
+		{"chan_buffered_1p1c/go::chan", throughput(1, 1, capacity)},
+		{"chan_buffered_2p2c/go::chan", throughput(2, 2, capacity)},
+		{"chan_unbuffered_handoff/go::chan", handoff},
+		{"chan_pingpong/go::chan", pingpong},
+		{"chan_select4/go::chan", select4},
+		{"ctx_cancel_wakeup_4/go::context", cancelLatency},
+		{"rate_allow_1t/go::rate.Limiter", rateAllow(1)},
+		{"rate_allow_2t/go::rate.Limiter", rateAllow(2)},
+		{"rate_reserve_cancel_1t/go::rate.Limiter", rateReserveCancel},
+		{"rate_wait_1t/go::rate.Limiter", rateWait},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
@@ -365,13 +372,7 @@ func main() {
 	var results []result
 	for _, i := range order {
 		w := workloads[i]
-		name := w.name + "/go::chan"
-		if w.name == "ctx_cancel_wakeup_4" {
-			name = w.name + "/go::context"
-		}
-		if strings.HasPrefix(w.name, "semaphore_") {
-			name = w.name + "/go::semaphore.Weighted"
-		}
+		name := w.name
 		counter, value, elapsed, err := w.run()
 		r := result{Name: name, RunName: name, RunType: "iteration", Repetitions: *reps, Iterations: 1,
 			RealTime: float64(elapsed.Nanoseconds()) / 1e6, TimeUnit: "ms", Counters: map[string]float64{}}
