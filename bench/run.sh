@@ -88,10 +88,10 @@ go_args=(-reps "$reps" -out "$out/go_channel.json")
 if [[ $smoke == yes ]]; then go_args+=(-smoke); fi
 if ! command -v go >/dev/null 2>&1; then
   echo "== bench: no go on PATH: Go's channels and x/time/rate are left out (scripts/deps.sh bench installs golang-go) =="
-elif [[ ! -f /usr/share/gocode/src/golang.org/x/time/go.mod ]]; then
-  echo "== bench: no golang.org/x/time source: Go's benchmarks are left out (scripts/deps.sh bench installs golang-golang-x-time-dev) =="
+elif [[ ! -f /usr/share/gocode/src/golang.org/x/time/go.mod || ! -f /usr/share/gocode/src/golang.org/x/sync/go.mod ]]; then
+  echo "== bench: no golang.org/x/time or x/sync source: Go's benchmarks are left out (scripts/deps.sh bench installs golang-golang-x-time-dev and golang-golang-x-sync-dev) =="
 elif [[ $go_wanted == yes ]]; then
-  echo "== bench: go channels, context and x/time/rate =="
+  echo "== bench: go channels, context, x/sync/semaphore and x/time/rate =="
   (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . "${go_args[@]}")
   jsons+=("$out/go_channel.json")
 fi
