@@ -260,10 +260,7 @@ class lcrq {
 
   std::size_t ring_size() const noexcept { return size_; }
   // Whether the 16-byte CAS is a lock-free instruction here (it is on x86-64 with -mcx16).
-  static bool is_lock_free() noexcept {
-    lf::atomic_wide<cell_word> probe(cell_word{0, 0});
-    return probe.is_lock_free();
-  }
+  static constexpr bool is_lock_free() noexcept { return lf::atomic_wide<cell_word>::is_always_lock_free; }
 
  private:
   static std::size_t checked_size(std::size_t n) {
@@ -284,11 +281,9 @@ class lcrq {
       cell_word cur = c.load();  // (C2)'s counterpart: the state we replace
       if ((cur.control & occupied_bit) == 0 && (cur.control & index_mask) <= t &&
           ((cur.control & safe_bit) != 0 || r.head.value.load() <= t)) {  // (C4)
+        const cell_word mine{safe_bit | occupied_bit | t, word};
         // (C1): publishes the value (and its box); the whole word is compared (C3).
-        if (c.compare_exchange_strong(cur, cell_word{safe_bit | occupied_bit | t, word}, std::memory_order_seq_cst,
-                                      std::memory_order_seq_cst)) {
-          return true;
-        }
+        if (c.compare_exchange_strong(cur, mine, std::memory_order_seq_cst, std::memory_order_seq_cst)) return true;
       }
       const std::uint64_t h = r.head.value.load();
       if (static_cast<std::int64_t>(t - h) >= static_cast<std::int64_t>(size_) || failures >= starvation_limit) {
