@@ -42,11 +42,11 @@ class scq_indices {
       lf::atomic<std::uint64_t>& entry = at(t);
       std::uint64_t e = entry.load();  // (S4)'s partner for the next lap
       while (cycle_of(e) < cycle && is_free(e) &&
-             ((e & safe_bit()) != 0 || head_.value.load() <= t)) {  // (S5) the unsafe-bit check
+             ((e & safe_bit()) != 0 || head_.value.load() <= t)) {  // (S5)
         // (S2) seq_cst: its release half publishes what the pusher of `index` wrote into
         // the slot it names; pairs with (S3).
-        if (entry.compare_exchange_weak(e, (cycle << (bits_ + 1)) | safe_bit() | index, std::memory_order_seq_cst,
-                                        std::memory_order_seq_cst)) {
+        const std::uint64_t mine = (cycle << (bits_ + 1)) | safe_bit() | index;
+        if (entry.compare_exchange_weak(e, mine, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
           if (threshold_.value.load() != max_threshold()) threshold_.value.store(max_threshold());  // (S7)
           return;
         }
