@@ -1,5 +1,5 @@
-// Unbounded MPMC queues: lf::ms_queue over each of lf's reclaimers (hazard pointers,
-// epochs, RCU) against the Michael–Scott queues of libcds (over its HP and DHP hazard
+// Unbounded MPMC queues: lf::lcrq (over hazard pointers and epochs) and lf::ms_queue over
+// each of lf's reclaimers (hazard pointers, epochs, RCU) against the Michael–Scott queues of libcds (over its HP and DHP hazard
 // pointers) and xenium (over its hazard pointers and its generic epoch-based scheme), and
 // against liburcu's wfcqueue, moodycamel's ConcurrentQueue and a mutex-guarded
 // std::deque. Workloads: 1P1C and 2P2C throughput (2P2C oversubscribes a two-core machine
@@ -32,7 +32,7 @@ void add_queue_benchmarks() {
 
 int main(int argc, char** argv) {
   using namespace lf_bench;
-  add_queue_benchmarks<lf_ms_queue_hp, lf_ms_queue_epoch, lf_ms_queue_rcu, cds_ms_queue_hp, cds_ms_queue_dhp,
+  add_queue_benchmarks<lf_lcrq_hp, lf_lcrq_epoch, lf_ms_queue_hp, lf_ms_queue_epoch, lf_ms_queue_rcu, cds_ms_queue_hp, cds_ms_queue_dhp,
                        xenium_ms_queue_hp, xenium_ms_queue_epoch, urcu_wfcqueue, moodycamel_queue,
                        mutex_deque_unbounded>();
   return run_benchmarks(argc, argv);

@@ -50,6 +50,7 @@
 
 #include "adapters.hpp"
 #include "lockfree/elimination_stack.hpp"
+#include "lockfree/lcrq.hpp"
 #include "lockfree/ms_queue.hpp"
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/epoch_reclaimer.hpp"
@@ -98,6 +99,16 @@ struct lf_ms_queue_epoch : lf_unbounded<lf::ms_queue<item, lf::epoch_reclaimer>>
 };
 struct lf_ms_queue_rcu : lf_unbounded<lf::ms_queue<item, lf::rcu_reclaimer>> {
   static constexpr const char* name = "lf::ms_queue<rcu>";
+  using lf_unbounded::lf_unbounded;
+};
+
+// LCRQ (fetch-and-add rings, 16-byte CAS), default ring of 1024 cells.
+struct lf_lcrq_hp : lf_unbounded<lf::lcrq<item, lf::hazard_pointer_reclaimer>> {
+  static constexpr const char* name = "lf::lcrq<hazard_pointer>";
+  using lf_unbounded::lf_unbounded;
+};
+struct lf_lcrq_epoch : lf_unbounded<lf::lcrq<item, lf::epoch_reclaimer>> {
+  static constexpr const char* name = "lf::lcrq<epoch>";
   using lf_unbounded::lf_unbounded;
 };
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "lockfree/elimination_stack.hpp"
+#include "lockfree/lcrq.hpp"
 #include "lockfree/ms_queue.hpp"
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/epoch_reclaimer.hpp"
@@ -31,7 +32,20 @@ struct pairing {
 
 inline constexpr char treiber_hp[] = "treiber_stack_over_hazard_pointers";
 inline constexpr char elimination_hp[] = "elimination_stack_over_hazard_pointers";
+// LCRQ with two-cell rings: a ring closes every few pushes, so the typed suites also
+// check ring turnover (rings closed, unlinked and retired thousands of times a run).
+template <class T, class R>
+struct lcrq_ring2 : lcrq<T, R> {
+  explicit lcrq_ring2(typename R::domain& d) : lcrq<T, R>(d, 2) {}
+};
+
 inline constexpr char ms_queue_hp[] = "ms_queue_over_hazard_pointers";
+inline constexpr char lcrq_hp[] = "lcrq_over_hazard_pointers";
+inline constexpr char lcrq_ring2_hp[] = "lcrq_ring2_over_hazard_pointers";
+inline constexpr char lcrq_epoch[] = "lcrq_over_epochs";
+inline constexpr char lcrq_ring2_epoch[] = "lcrq_ring2_over_epochs";
+inline constexpr char lcrq_rcu[] = "lcrq_over_rcu";
+inline constexpr char lcrq_ring2_rcu[] = "lcrq_ring2_over_rcu";
 inline constexpr char treiber_epoch[] = "treiber_stack_over_epochs";
 inline constexpr char elimination_epoch[] = "elimination_stack_over_epochs";
 inline constexpr char ms_queue_epoch[] = "ms_queue_over_epochs";
@@ -47,7 +61,13 @@ using all_pairings = ::testing::Types<pairing<treiber_stack, hazard_pointer_recl
                                       pairing<ms_queue, epoch_reclaimer, true, ms_queue_epoch>,
                                       pairing<treiber_stack, rcu_reclaimer, false, treiber_rcu>,
                                       pairing<elimination_stack, rcu_reclaimer, false, elimination_rcu>,
-                                      pairing<ms_queue, rcu_reclaimer, true, ms_queue_rcu>>;
+                                      pairing<ms_queue, rcu_reclaimer, true, ms_queue_rcu>,
+                                      pairing<lcrq, hazard_pointer_reclaimer, true, lcrq_hp>,
+                                      pairing<lcrq_ring2, hazard_pointer_reclaimer, true, lcrq_ring2_hp>,
+                                      pairing<lcrq, epoch_reclaimer, true, lcrq_epoch>,
+                                      pairing<lcrq_ring2, epoch_reclaimer, true, lcrq_ring2_epoch>,
+                                      pairing<lcrq, rcu_reclaimer, true, lcrq_rcu>,
+                                      pairing<lcrq_ring2, rcu_reclaimer, true, lcrq_ring2_rcu>>;
 
 // Names the typed tests after the pairing: "ms_queue_over_hazard_pointers".
 struct pairing_name {

@@ -1,5 +1,6 @@
-// Unit lane: what both rings promise single-threaded — capacity, FIFO, bad input,
-// move-only and counting payloads, destruction of leftovers — plus the SPSC bulk calls.
+// Unit lane: what every ring (spsc_ring, mpmc_ring, scq_ring) promises single-threaded —
+// capacity, FIFO, bad input, move-only and counting payloads, destruction of leftovers —
+// plus the SPSC bulk calls.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "lockfree/mpmc_ring.hpp"
+#include "lockfree/scq_ring.hpp"
 #include "lockfree/spsc_ring.hpp"
 #include "verification/support/tracked.hpp"
 
@@ -20,6 +22,9 @@ static_assert(lf::spsc_ring<int>::push_progress == lf::progress::wait_free);
 static_assert(lf::spsc_ring<int>::max_producers == 1 && lf::spsc_ring<int>::max_consumers == 1);
 static_assert(lf::mpmc_ring<int>::push_progress == lf::progress::lock_free);
 static_assert(lf::mpmc_ring<int>::max_producers == lf::any_number);
+static_assert(lf::concurrent_queue<lf::scq_ring<std::unique_ptr<int>>>);
+static_assert(lf::scq_ring<int>::push_progress == lf::progress::lock_free);
+static_assert(lf::scq_ring<int>::max_producers == lf::any_number && lf::scq_ring<int>::max_consumers == lf::any_number);
 
 using lf::test::tracked;
 
@@ -31,7 +36,7 @@ struct ring_kind {
   template <class T>
   using type = R<T>;
 };
-using kinds = ::testing::Types<ring_kind<lf::spsc_ring>, ring_kind<lf::mpmc_ring>>;
+using kinds = ::testing::Types<ring_kind<lf::spsc_ring>, ring_kind<lf::mpmc_ring>, ring_kind<lf::scq_ring>>;
 TYPED_TEST_SUITE(ring, kinds);
 
 template <class Kind, class T>
