@@ -20,7 +20,7 @@ failed=0
 # lane PRESET LABEL-REGEX: runs one lane, adds its counts to the totals.
 lane() {
   local preset=$1 labels=$2 log
-  echo "== lf test: preset $preset, lanes $labels =="
+  echo "== lf test: preset $preset, lanes $labels (at ${SECONDS}s) =="
   log=$(mktemp)
   set +e
   ctest --preset "$preset" -L "$labels" -j2 --timeout 600 2>&1 | tee "$log"
@@ -41,7 +41,7 @@ lane() {
 }
 
 build() {
-  echo "== lf build: preset $1 =="
+  echo "== lf build: preset $1 (at ${SECONDS}s) =="
   cmake --preset "$1" >/dev/null
   cmake --build --preset "$1"
 }
@@ -80,5 +80,5 @@ build bench
 lane bench bench_smoke
 
 echo
-echo "lf test: $passed passed, $failed failed"
+echo "lf test: $passed passed, $failed failed (${SECONDS}s)"
 [ "$failed" -eq 0 ]
