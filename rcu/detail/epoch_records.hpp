@@ -264,7 +264,9 @@ class epoch_records {
     // that precedes the reader's, which is what the header's argument needs.
     lf::fence(std::memory_order_seq_cst);  // (9)
     // (10) acquire: pairs with (8), like (11), since the seal may free the bag whose slot
-    // it reuses. The fence (9) is what makes the value a safe tag.
+    // it reuses (epoch_model's seal_frees_an_old_bag fails without it: mutant
+    // epoch_seal_load_relaxed). The fence (9) is what makes the value a safe tag; it
+    // comes before the load, so it makes the load acquire nothing.
     const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
     // A bag in slot e % 3 that is not empty was sealed at e - 3 or before: it goes with
     // every other bag old enough (safe, the epoch is at least e). The deleters run only
