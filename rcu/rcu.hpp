@@ -330,7 +330,12 @@ class rcu_domain {
   // (12) release: pairs with (11).
   void unlock_collector() noexcept { collector_.value.busy.store(false, std::memory_order_release); }
 
-  // Takes the pending list. (5) acquire: pairs with every retire's (10).
+  // Takes the pending list. (5) acquire: pairs with every retire's (10). The model cannot
+  // fail without it: there the heavy fence (6), which follows in both callers, is a
+  // seq_cst fence and acquires what a relaxed exchange read. In production (6) is
+  // membarrier, no C++ fence, and TSan models neither; by sync/asymmetric_fence.hpp's rule
+  // a fence never carries the edge that protects plain memory. The TSan lane carries this
+  // one: mutant rcu_take_pending_relaxed (verification/mutants/tsan.cmake, rcu_stress).
   detail::rcu_retired* take_pending() noexcept {
     return retired_.value.pending.exchange(nullptr, std::memory_order_acquire);
   }
