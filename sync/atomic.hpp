@@ -160,9 +160,16 @@ class atomic {
   void notify_one(site s = {}) { wake(1, s); }
   void notify_all(site s = {}) { wake(1 << 30, s); }
 
+  // The modelled word, for the seam's futex calls (sync/wait.hpp); an access like any other.
+  rl::atomic<T>& model_word(site s = {}) const {
+    born(s);
+    return a_;
+  }
+
  private:
   void wake(int n, site s) {
     static_assert(std::is_same_v<T, int>, "lf::atomic<T>::notify under the model needs T = int");
+    born(s);
     rl::rl_futex(&a_, rl::RL_FUTEX_WAKE, n, nullptr, nullptr, 0, detail::info(s));
   }
 
