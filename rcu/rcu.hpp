@@ -199,7 +199,10 @@ class rcu_domain {
     // (1) relaxed: which value is read is decided by the pair (3)/(6); see the header.
     const std::uint64_t now = readers_.value.period.load(std::memory_order_relaxed);
     // (2) release: pairs with (9); everything this thread did before, in earlier sections
-    // included, happens before a grace period that reads this store.
+    // included, happens before a grace period that reads this store. C++20 needs it: the
+    // release sequence of the last unlock (4) ends at this plain store. The model cannot
+    // tell (Relacy's C++11 release sequences run on through it); the litmus lane carries
+    // it (verification/litmus/release_orders_litmus.cpp, rcu_read_side_announcement).
     r.period.store(now, std::memory_order_release);
     // (3) the store-load fence of the read side: (2) before the section's loads. Pairs
     // with the heavy fence (6) of every grace period.

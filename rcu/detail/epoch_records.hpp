@@ -140,7 +140,9 @@ class epoch_records {
       const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);
       // (2) release: pairs with (7). Our reads under the previous pin happen before an
       // advance that reads this announcement (C++20 release sequences no longer
-      // continue through the unpin (4) into this later store of ours).
+      // continue through the unpin (4) into this later store of ours). Relacy applies
+      // C++11's rule and cannot tell; the litmus lane carries it
+      // (verification/litmus/release_orders_litmus.cpp, epoch_pin_announcement).
       r.state.store(announce(e), std::memory_order_release);
       // (3) seq_cst, the store-load fence: the announcement (2) is ordered before every
       // read that follows the pin, for every advance (6) and seal (9). See the header.

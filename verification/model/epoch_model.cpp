@@ -44,7 +44,8 @@
 //   random schedules (1.0-2.0 s) for more preemptions.
 // Relacy models C++11 release sequences, which run on through later plain stores of the
 // same thread: a relaxed announcement (2) is therefore invisible to it, and the release
-// that C++20 needs there is argued in rcu/epoch.hpp rather than shown by a mutant.
+// that C++20 needs there is argued in rcu/epoch.hpp and checked by the litmus lane
+// (verification/litmus/release_orders_litmus.cpp, epoch_pin_announcement).
 #include <optional>
 
 #include "lockfree/treiber_stack.hpp"
