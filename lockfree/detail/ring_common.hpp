@@ -48,8 +48,10 @@ inline std::size_t ring_size(const char* ring, std::size_t capacity, std::size_t
 // happen before the next caller's, so two threads that take turns at one side without
 // synchronizing (a data race on the side's plain fields, such as spsc_ring's cached
 // index) ran clean under ThreadSanitizer: the checker supplied the very edge the program
-// lacked. Relaxed, TSan reports that race. On x86-64 both forms compile to the same
-// xchg and mov.
+// lacked. Relaxed, TSan reports that race: the TSan lane's probe
+// stress.tsan.unsynchronized_handover_is_reported (verification/stress/
+// unsynchronized_handover_probe.cpp) passes only then, and was seen failing with
+// acquire/release. On x86-64 both forms compile to the same xchg and mov.
 #if LF_ASSERTS_ON && !defined(LF_MODEL_RELACY)
 class single_caller {
  public:
