@@ -50,7 +50,10 @@
 //       the owner writes the same slot for a position one lap later (read-write
 //       coherence: the thief cannot read the newer value). The model lane cannot show
 //       this one: Relacy never lets a load read a store that comes later in its
-//       schedule, so weakening (1), or (7) to relaxed, survives there: it rests on this text.
+//       schedule, so weakening (1), or (7) to relaxed, survives there. The litmus lane
+//       carries it (verification/litmus/release_orders_litmus.cpp, chase_lev_steal_cas):
+//       with (7) relaxed, C++20 lets the thief read the owner's next-lap value (load
+//       buffering, as ARM and POWER may, or a compiler sinking the read below the CAS).
 //   (2) push's release fence, then a relaxed store of bottom  pairs with (5): the slot
 //       write (and a growth's copies) happen before a thief that reads this bottom, or
 //       any later one, reads the slots below it. A fence, not a release store, because
@@ -72,11 +75,20 @@
 //       consume, which compilers implement as acquire).
 //   (7) steal's CAS on top is seq_cst as in the paper; what it needs is its release
 //       half, for (1). A failed CAS is relaxed: the thief returns lost_race and uses
-//       nothing it read. pop's CAS on the last element is seq_cst as in the paper too; it
-//       only arbitrates (its winner takes a slot only the owner writes). On x86-64 a
-//       locked CAS costs the same at any order.
+//       nothing it read. On x86-64 a locked CAS costs the same at any order.
 //   (8) capacity()'s acquire load of the array pointer  pairs with (3): another thread
 //       reads the header of a new array only after it was written.
+//   (9) pop's CAS on the last element, relaxed (the paper writes seq_cst). It only
+//       arbitrates position b between the owner and a thief's (7): one of the two fails,
+//       by the atomicity of read-modify-writes, at any order. It publishes nothing: the
+//       value the owner keeps was written by the owner. It acquires nothing: a thief's
+//       read of slot b happens before the owner's next write of that slot through (1)
+//       and (7), and when (1) reads the value of this CAS, the CAS, being a
+//       read-modify-write, continues the release sequence that every earlier (7) heads
+//       (C++20 keeps read-modify-writes in release sequences; litmus chase_lev_pop_cas).
+//       [F1] and [F2] concern which values top's loads return, not this CAS's order. It
+//       buys nothing on x86-64 (the same lock cmpxchg); on AArch64 it drops the CAS's
+//       acquire and release halves (CASAL becomes CAS).
 //   The remaining relaxed accesses: the owner's loads of bottom and of the array pointer
 //   (only the owner stores them); the slot accesses (ordered by (1), (2)/(5), (3)/(6));
 //   pop's stores of bottom (they publish no slot; the thief that reads them is covered
@@ -218,7 +230,8 @@ class chase_lev_deque {
     const T v = a->at(b).load(std::memory_order_relaxed);
     if (t == b) {
       // The last element: a thief may be taking it too, and the CAS on top decides.
-      const bool won = top_.value.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+      // (9) relaxed: arbitrates only; see the header.
+      const bool won = top_.value.compare_exchange_strong(t, t + 1, std::memory_order_relaxed,
                                                           std::memory_order_relaxed);
       own_.bottom.store(b + 1, std::memory_order_relaxed);  // top is b + 1 either way: empty
       if (!won) return std::nullopt;

@@ -41,8 +41,10 @@
 //        we may swing tail to it and, on a later round, dereference it.
 //   (Q3) the CASes of `tail`, release: whoever swings tail to n acquired n at (Q2) or
 //        created it, so a thread that acquires tail (inside protect) sees n constructed
-//        (its `next` initialised). Relacy does not check the initialisation of an atomic,
-//        so no mutant shows this one; the argument stands on its own.
+//        (its `next` initialised). Without it, a pusher that reads tail = n after a
+//        helper's swing reads n->next with no edge to n's construction: a data race with
+//        the initialisation, which the model sees since the seam makes an atomic's
+//        initialisation a plain write (sync/atomic.hpp); mutant msq_help_swing_relaxed.
 //   (Q4) pop's protect of head->next, acquire (inside protect): the successor's value,
 //        written before its (Q1), is visible to the popper that wins (Q5).
 //   (Q5) pop's CAS of head, release: the next popper acquires the new head inside its
@@ -50,7 +52,8 @@
 //        popper at (Q4), and the release passes it on (head is changed only by these CASes,
 //        so without a release there is no edge at all, and the read of `next` would race
 //        with the node's initialisation: TSan found it, 1 run in ~10 of the typed stress
-//        test; Relacy does not check the initialisation of atomics). Only the winner
+//        test; the model sees it too since the seam makes the initialisation of an
+//        atomic a plain write). Only the winner
 //        touches the successor's value; the reclaimer orders the free of the old dummy
 //        after every reader's use of it.
 //   Loads of `tail` in pop are acquire: tail is compared with head and helped forward,
@@ -134,7 +137,7 @@ class ms_queue {
       if (next != nullptr) {
         // tail lags behind the last node: swing it forward, then retry.
         // (Q3) release: carries what (Q2) acquired to whoever acquires tail.
-        tail_.value.compare_exchange_strong(last, next, std::memory_order_release, std::memory_order_relaxed);
+        tail_.value.compare_exchange_strong(last, next, std::memory_order_release, std::memory_order_relaxed);  // push helps
         continue;
       }
       // (Q1) release: the linearization point; publishes *n to (Q2) and (Q4).
@@ -170,7 +173,7 @@ class ms_queue {
         // A push linked next but has not swung tail yet: help it, keeping the paper's
         // invariant that head never passes tail.
         // (Q3) release: as in push.
-        tail_.value.compare_exchange_strong(last, next, std::memory_order_release, std::memory_order_relaxed);
+        tail_.value.compare_exchange_strong(last, next, std::memory_order_release, std::memory_order_relaxed);  // pop helps
         continue;
       }
       // (Q5) release: passes next's construction, acquired at (Q4), to the next popper's

@@ -157,6 +157,7 @@ class spsc_ring {
   std::size_t size_approx() const noexcept {
     // (5) acquire, pairs with (4): the consumer read a tail >= head before storing head,
     // so the tail read below is at least that (read-read coherence): never negative.
+    // The model's size_never_negative fails without it (mutant spsc_size_head_relaxed).
     const std::size_t head = cons_.head.load(std::memory_order_acquire);
     const std::size_t tail = prod_.tail.load(std::memory_order_relaxed);  // ordered after head by (5)
     return tail - head;

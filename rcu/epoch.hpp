@@ -102,7 +102,8 @@
 // (2) is a release store, not relaxed: an advance that reads R's next announcement rather
 // than its unpin must still order R's earlier reads before its CAS, and C++20 release
 // sequences no longer run through later plain stores of the same thread. (Relacy models
-// the C++11 rule, so no mutant shows this one; verification/model/epoch_model.cpp.)
+// the C++11 rule, so no Relacy mutant shows this one; the litmus lane checks it against
+// both rules: verification/litmus/release_orders_litmus.cpp, epoch_pin_announcement.)
 #pragma once
 
 #include <cstddef>

@@ -139,6 +139,7 @@
 #include "rcu/detail/rcu_retired.hpp"
 #include "sync/asymmetric_fence.hpp"
 #include "sync/atomic.hpp"
+#include "sync/cell.hpp"
 #include "sync/config.hpp"
 #include "sync/thread.hpp"
 #include "sync/thread_table.hpp"
@@ -174,7 +175,7 @@ class rcu_domain {
 #endif
     // A deleter may retire further objects (a node that owns nodes): repeat until quiet.
     for (;;) {
-      detail::rcu_retired* const sealed = std::exchange(collector_.value.sealed, nullptr);
+      detail::rcu_retired* const sealed = std::exchange(*collector_.value.sealed.write(), nullptr);
       detail::rcu_retired* const pending = retired_.value.pending.exchange(nullptr, std::memory_order_relaxed);
       if (sealed == nullptr && pending == nullptr) break;
       detail::reclaim_list(sealed);
@@ -198,7 +199,10 @@ class rcu_domain {
     // (1) relaxed: which value is read is decided by the pair (3)/(6); see the header.
     const std::uint64_t now = readers_.value.period.load(std::memory_order_relaxed);
     // (2) release: pairs with (9); everything this thread did before, in earlier sections
-    // included, happens before a grace period that reads this store.
+    // included, happens before a grace period that reads this store. C++20 needs it: the
+    // release sequence of the last unlock (4) ends at this plain store. The model cannot
+    // tell (Relacy's C++11 release sequences run on through it); the litmus lane carries
+    // it (verification/litmus/release_orders_litmus.cpp, rcu_read_side_announcement).
     r.period.store(now, std::memory_order_release);
     // (3) the store-load fence of the read side: (2) before the section's loads. Pairs
     // with the heavy fence (6) of every grace period.
@@ -315,7 +319,8 @@ class rcu_domain {
 
   bool try_lock_collector() noexcept {
     // (11) acquire: pairs with (12); the previous collector's sealed batch, and the fence
-    // (6) it started the batch's grace period with, happen before what we do with them.
+    // (6) it started the batch's grace period with, happen before what we do with them
+    // (rcu_model's collectors_in_turn fails without it: mutant rcu_collector_lock_relaxed).
     // The relaxed load is a peek that spares the line a write when another collects.
     return !collector_.value.busy.load(std::memory_order_relaxed) &&
            !collector_.value.busy.exchange(true, std::memory_order_acquire);
@@ -328,7 +333,12 @@ class rcu_domain {
   // (12) release: pairs with (11).
   void unlock_collector() noexcept { collector_.value.busy.store(false, std::memory_order_release); }
 
-  // Takes the pending list. (5) acquire: pairs with every retire's (10).
+  // Takes the pending list. (5) acquire: pairs with every retire's (10). The model cannot
+  // fail without it: there the heavy fence (6), which follows in both callers, is a
+  // seq_cst fence and acquires what a relaxed exchange read. In production (6) is
+  // membarrier, no C++ fence, and TSan models neither; by sync/asymmetric_fence.hpp's rule
+  // a fence never carries the edge that protects plain memory. The TSan lane carries this
+  // one: mutant rcu_take_pending_relaxed (verification/mutants/tsan.cmake, rcu_stress).
   detail::rcu_retired* take_pending() noexcept {
     return retired_.value.pending.exchange(nullptr, std::memory_order_acquire);
   }
@@ -343,20 +353,20 @@ class rcu_domain {
   // seals what is pending and starts its grace period. Never waits for a reader.
   void collect_without_waiting() noexcept {
     collector_state& c = collector_.value;
-    if (c.sealed != nullptr) {
-      if (!grace_period_over(c.sealed_target)) return;
-      reclaim_batch(std::exchange(c.sealed, nullptr));
+    if (*c.sealed.read() != nullptr) {
+      if (!grace_period_over(*c.sealed_target.read())) return;
+      reclaim_batch(std::exchange(*c.sealed.write(), nullptr));
     }
     if (detail::rcu_retired* const list = take_pending()) {
-      c.sealed = list;
-      c.sealed_target = start_grace_period();
+      *c.sealed.write() = list;
+      *c.sealed_target.write() = start_grace_period();
     }
   }
 
   // With the collector held: waits for a grace period that covers the sealed batch and
   // everything pending, and frees them. Blocking.
   void collect_waiting() noexcept {
-    detail::rcu_retired* const sealed = std::exchange(collector_.value.sealed, nullptr);
+    detail::rcu_retired* const sealed = std::exchange(*collector_.value.sealed.write(), nullptr);
     detail::rcu_retired* const pending = take_pending();
     wait_for_grace_period(start_grace_period());
     reclaim_batch(sealed);
@@ -373,11 +383,17 @@ class rcu_domain {
     lf::atomic<std::size_t> unreclaimed{0};
     lf::atomic<std::size_t> retires{0};  // the collection trigger's ticket
   };
-  // Guarded by `busy`: one collecting thread at a time.
+  // Guarded by `busy`: one collecting thread at a time. The batch is kept in cells, so
+  // that the model sees a hand-over from one collecting thread to the next that (11)/(12)
+  // do not order (rcu_model's collectors_in_turn).
   struct collector_state {
     lf::atomic<bool> busy{false};
-    detail::rcu_retired* sealed = nullptr;  // taken from pending; waits for its grace period
-    std::uint64_t sealed_target = 0;
+    cell<detail::rcu_retired*> sealed;  // taken from pending; waits for its grace period
+    cell<std::uint64_t> sealed_target;
+    collector_state() noexcept {
+      ::new (static_cast<void*>(sealed.write())) detail::rcu_retired*(nullptr);
+      ::new (static_cast<void*>(sealed_target.write())) std::uint64_t(0);
+    }
   };
 
   padded<reader_state> readers_{};
@@ -421,7 +437,7 @@ inline void rcu_barrier(rcu_domain& domain) noexcept {
   // Holding the collector, no other thread holds a batch: every object retired before
   // the call is now sealed or pending (or already deleted).
   domain.lock_collector();
-  if (domain.collector_.value.sealed != nullptr ||
+  if (*domain.collector_.value.sealed.read() != nullptr ||
       domain.retired_.value.pending.load(std::memory_order_relaxed) != nullptr) {  // relaxed: a peek, (5) decides
     domain.collect_waiting();
   }

@@ -7,7 +7,9 @@
 //
 // Model (LF_MODEL_RELACY): each call reaches rl::atomic with the caller's file and line,
 // so a verdict names the library line that raced. wait/notify map onto Relacy's futex;
-// a lost wake-up then shows up as a deadlock verdict.
+// a lost wake-up then shows up as a deadlock verdict. The constructor's initialisation
+// is a plain write there (a shadow rl::var, see `born`), so an access that no
+// happens-before edge orders after the construction is a DATA RACE, as it is in C++.
 #pragma once
 
 #include <atomic>
@@ -160,38 +162,47 @@ class atomic {
   atomic& operator=(const atomic&) = delete;
 
   T load(std::memory_order o = std::memory_order_seq_cst, site s = {}) const {
+    born(s);
     return a_(detail::info(s)).load(detail::to_relacy(o));
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     a_(detail::info(s)).store(v, detail::to_relacy(o));
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     return a_(detail::info(s)).exchange(v, detail::to_relacy(o));
   }
   bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
     return compare_exchange_weak(e, d, o, detail::failure_order(o), s);
   }
   bool compare_exchange_weak(T& e, T d, std::memory_order ok, std::memory_order fail, site s = {}) {
+    born(s);
     return a_(detail::info(s)).compare_exchange_weak(e, d, detail::to_relacy(ok), detail::to_relacy(fail));
   }
   bool compare_exchange_strong(T& e, T d, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
     return compare_exchange_strong(e, d, o, detail::failure_order(o), s);
   }
   bool compare_exchange_strong(T& e, T d, std::memory_order ok, std::memory_order fail, site s = {}) {
+    born(s);
     return a_(detail::info(s)).compare_exchange_strong(e, d, detail::to_relacy(ok), detail::to_relacy(fail));
   }
   using difference_type = typename rl::atomic_add_type<T>::type;
 
   T fetch_add(difference_type v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     return a_(detail::info(s)).fetch_add(v, detail::to_relacy(o));
   }
   T fetch_sub(difference_type v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     return a_(detail::info(s)).fetch_sub(v, detail::to_relacy(o));
   }
   T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     return a_(detail::info(s)).fetch_or(v, detail::to_relacy(o));
   }
   T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst, site s = {}) {
+    born(s);
     return a_(detail::info(s)).fetch_and(v, detail::to_relacy(o));
   }
 
@@ -206,13 +217,31 @@ class atomic {
   void notify_one(site s = {}) { wake(1, s); }
   void notify_all(site s = {}) { wake(1 << 30, s); }
 
+  // The modelled word, for the seam's futex calls (sync/wait.hpp); an access like any other.
+  rl::atomic<T>& model_word(site s = {}) const {
+    born(s);
+    return a_;
+  }
+
  private:
   void wake(int n, site s) {
     static_assert(std::is_same_v<T, int>, "lf::atomic<T>::notify under the model needs T = int");
+    born(s);
     rl::rl_futex(&a_, rl::RL_FUTEX_WAKE, n, nullptr, nullptr, 0, detail::info(s));
   }
 
+  // The initialisation is a plain write, as std::atomic's constructor is: every access
+  // must happen after it, or the program has a data race ([atomics.types.operations]:
+  // the constructor's initialization is not an atomic operation). rl::atomic records its
+  // initial value as a relaxed store, which no access can race with, so a node whose
+  // `next` is read by a thread that never synchronized with its creator passed unseen.
+  // This shadow is written by the constructor and read by every operation: Relacy then
+  // reports such a read as a DATA RACE at the caller's line. A read of an rl::var is no
+  // scheduling point, so the search is no larger.
+  void born(site s) const { (void)init_(detail::info(s)).load(); }
+
   mutable rl::atomic<T> a_;
+  rl::var<int> init_{0};
 };
 
 // Under the model a 16-byte word is one more rl::atomic: Relacy checks orderings and

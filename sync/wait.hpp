@@ -101,17 +101,8 @@ inline void futex_wake_all(lf::atomic<int>& word) noexcept { detail::futex(word,
 
 #else  // LF_MODEL_RELACY
 
-namespace detail {
-// The model's atomic keeps its rl::atomic<int> private; the futex needs its address.
-template <class A>
-rl::atomic<int>* futex_word(A& word) noexcept {
-  static_assert(sizeof(A) == sizeof(rl::atomic<int>), "lf::atomic<int> under the model is one rl::atomic<int>");
-  return reinterpret_cast<rl::atomic<int>*>(&const_cast<std::remove_const_t<A>&>(word));
-}
-}  // namespace detail
-
 inline void futex_wait(const lf::atomic<int>& word, int old, site s = {}) {
-  rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAIT, old, nullptr, nullptr, 0, detail::info(s));
+  rl::rl_futex(&word.model_word(s), rl::RL_FUTEX_WAIT, old, nullptr, nullptr, 0, detail::info(s));
 }
 inline bool futex_wait_until(const lf::atomic<int>& word, int old, wait_clock::time_point deadline, site s = {}) {
   if (deadline == wait_clock::time_point::max()) {
@@ -119,14 +110,14 @@ inline bool futex_wait_until(const lf::atomic<int>& word, int old, wait_clock::t
     return true;
   }
   const timespec any{0, 1};  // Relacy only asks whether there is a timeout, not how long
-  return rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAIT, old, &any, nullptr, 0, detail::info(s)) !=
+  return rl::rl_futex(&word.model_word(s), rl::RL_FUTEX_WAIT, old, &any, nullptr, 0, detail::info(s)) !=
          rl::RL_ETIMEDOUT;
 }
 inline void futex_wake_one(lf::atomic<int>& word, site s = {}) {
-  rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAKE, 1, nullptr, nullptr, 0, detail::info(s));
+  rl::rl_futex(&word.model_word(s), rl::RL_FUTEX_WAKE, 1, nullptr, nullptr, 0, detail::info(s));
 }
 inline void futex_wake_all(lf::atomic<int>& word, site s = {}) {
-  rl::rl_futex(detail::futex_word(word), rl::RL_FUTEX_WAKE, 1 << 30, nullptr, nullptr, 0, detail::info(s));
+  rl::rl_futex(&word.model_word(s), rl::RL_FUTEX_WAKE, 1 << 30, nullptr, nullptr, 0, detail::info(s));
 }
 
 #endif  // LF_MODEL_RELACY

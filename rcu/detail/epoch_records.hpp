@@ -140,7 +140,9 @@ class epoch_records {
       const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);
       // (2) release: pairs with (7). Our reads under the previous pin happen before an
       // advance that reads this announcement (C++20 release sequences no longer
-      // continue through the unpin (4) into this later store of ours).
+      // continue through the unpin (4) into this later store of ours). Relacy applies
+      // C++11's rule and cannot tell; the litmus lane carries it
+      // (verification/litmus/release_orders_litmus.cpp, epoch_pin_announcement).
       r.state.store(announce(e), std::memory_order_release);
       // (3) seq_cst, the store-load fence: the announcement (2) is ordered before every
       // read that follows the pin, for every advance (6) and seal (9). See the header.
@@ -264,7 +266,9 @@ class epoch_records {
     // that precedes the reader's, which is what the header's argument needs.
     lf::fence(std::memory_order_seq_cst);  // (9)
     // (10) acquire: pairs with (8), like (11), since the seal may free the bag whose slot
-    // it reuses. The fence (9) is what makes the value a safe tag.
+    // it reuses (epoch_model's seal_frees_an_old_bag fails without it: mutant
+    // epoch_seal_load_relaxed). The fence (9) is what makes the value a safe tag; it
+    // comes before the load, so it makes the load acquire nothing.
     const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
     // A bag in slot e % 3 that is not empty was sealed at e - 3 or before: it goes with
     // every other bag old enough (safe, the epoch is at least e). The deleters run only

@@ -33,13 +33,19 @@
 //   is the other's reader and reclaimer. Context bound 2 (300'248 schedules, 1.2-2.6 s):
 //   the mutant it exists for (the flush's acquire (11) relaxed) needs two preemptions
 //   here; bound 1 misses it.
+// - seal_frees_an_old_bag: two threads; the free it exists for (a seal's reuse of a bag
+//   slot, after the reader itself advanced the epoch past the bag) needs two preemptions
+//   (the reader stopped after its read, the writer after its first flush). Context bound
+//   2, exhaustive (215'464 schedules, 2.6 s); the mutant of the seal's load (10) is found
+//   at schedule 156'409, and bound 1 misses it.
 // - treiber_over_epochs: lf::treiber_stack over lf::epoch_reclaimer, the shape of
 //   treiber_stack_model's push_pop_two_threads, whose early-free and ABA schedules need one
 //   preemption: context bound 1, exhaustive (50'272 schedules, under 0.5 s), and 200'000
 //   random schedules (1.0-2.0 s) for more preemptions.
 // Relacy models C++11 release sequences, which run on through later plain stores of the
 // same thread: a relaxed announcement (2) is therefore invisible to it, and the release
-// that C++20 needs there is argued in rcu/epoch.hpp rather than shown by a mutant.
+// that C++20 needs there is argued in rcu/epoch.hpp and checked by the litmus lane
+// (verification/litmus/release_orders_litmus.cpp, epoch_pin_announcement).
 #include <optional>
 
 #include "lockfree/treiber_stack.hpp"
@@ -179,6 +185,45 @@ struct two_retirers : rl::test_suite<two_retirers, 2> {
   }
 };
 
+// (e) A seal that frees an old bag. The writer retires node 0, then node 1; each retire
+// flushes, and the second one's seal reuses the slot of the first one's bag, freeing it
+// once the epoch read at (10) is two past that bag's. The reader reads node 0 in one pin
+// and then drives the epoch on itself (collect advances it), so the only path from its
+// read to that free is its own advance (8), which the seal must acquire at (10): the
+// fence (9) comes before the load and makes nothing acquire. A relaxed (10) frees node 0
+// with no edge from the read: a DATA RACE on its cell.
+struct seal_frees_an_old_bag : rl::test_suite<seal_frees_an_old_bag, 2> {
+  std::optional<lf::epoch_domain> domain;
+  lf::atomic<node*> src{nullptr};
+  node* fresh[2] = {};
+
+  void before() {
+    deleted = 0;
+    domain.emplace();
+    src.store(new node(0), std::memory_order_relaxed);
+    for (int i = 0; i < 2; ++i) fresh[i] = new node(i + 1);
+  }
+  void after() {
+    RL_ASSERT(domain->unreclaimed() == static_cast<std::size_t>(2 - deleted));
+    delete src.load(std::memory_order_relaxed);
+    domain.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (int i = 0; i < 2; ++i) src.exchange(fresh[i], std::memory_order_acq_rel)->retire(*domain);
+    } else {
+      {
+        lf::epoch_guard g = domain->pin();
+        const int v = *src.load(std::memory_order_acquire)->value.read();
+        RL_ASSERT(v >= 0 && v < 3);
+      }
+      domain->collect();
+      domain->collect();
+    }
+  }
+};
+
 // (d) lf::treiber_stack over the epoch reclaimer (its guard pins at the first protect and
 // unpins at reset, before the retire). Thread 0 pushes 1 and 2 and pops; thread 1 pops
 // twice and pushes 3: the cross-thread hand-off and the two-thread ABA shape of
@@ -235,6 +280,7 @@ int main(int argc, char** argv) {
                                   {"pin_vs_advance", search::bounded(2), simulate<pin_vs_advance>},
                                   {"pin_vs_advance_random", search::random(300000), simulate<pin_vs_advance>},
                                   {"two_retirers", search::bounded(2), simulate<two_retirers>},
+                                  {"seal_frees_an_old_bag", search::bounded(2), simulate<seal_frees_an_old_bag>},
                                   {"treiber_over_epochs", search::bounded(1), simulate<treiber_over_epochs>},
                                   {"treiber_over_epochs_random", search::random(200000),
                                    simulate<treiber_over_epochs>},

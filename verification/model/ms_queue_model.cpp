@@ -16,6 +16,12 @@
 // lagging tail; two poppers, one of them stopped while holding `next`) are too large for
 // an exhaustive bound and run 300'000 random schedules each, three times what DESIGN §2
 // says finds a two-preemption (ABA-class) bug; the mutant lane shows each of them caught.
+// three_pushers_bare (one push per thread) runs context bound 1, exhaustive (150'528
+// schedules, 2.3 s): the helping bug needs one preemption (a pusher stopped between its
+// link and its own tail swing); the helper then runs whole, and the third pusher may
+// read the tail value the helper's CAS wrote, since a load returns any value its
+// happens-before still allows. Its mutant (msq_help_swing_relaxed) is found at schedule
+// 32'833; bound 2 (2.2 M schedules, 35 s) finds nothing more.
 #include <optional>
 
 #include "lockfree/ms_queue.hpp"
@@ -153,6 +159,23 @@ struct two_poppers_one_pusher : queue_case<two_poppers_one_pusher, 3> {
   }
 };
 
+// (4) Three pushers, one value each, on the fence-free deferred reclaimer. One pusher
+// links its node and is stopped before it swings tail; a second finds tail lagging and
+// swings it for the first (the helping (Q3)); the third then reads tail and the found
+// node's `next`. Only the helper's release carries the node's construction to the third
+// pusher: the seam makes that construction a plain write, so a read with no edge to it
+// is a DATA RACE. With hazard pointers the protect's seq_cst fences would add edges of
+// their own, hence the bare reclaimer.
+struct three_pushers_bare : queue_case<three_pushers_bare, 3, bare_queue> {
+  void after() {
+    const int pushed[] = {1, 11, 21};
+    popped_log<1, 1> none;
+    none.check(*q, pushed, 3);
+    finish();
+  }
+  void thread(unsigned index) { q->push(static_cast<int>(index) * 10 + 1); }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,5 +192,6 @@ int main(int argc, char** argv) {
                                    simulate<two_poppers_one_pusher>},
                                   {"two_pushers_one_popper_bare", search::random(300000),
                                    simulate<two_pushers_one_popper<bare_queue>>},
+                                  {"three_pushers_bare", search::bounded(1), simulate<three_pushers_bare>},
                               });
 }

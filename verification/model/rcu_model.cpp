@@ -222,6 +222,28 @@ struct retire_and_barrier : rl::test_suite<retire_and_barrier, 2> {
   }
 };
 
+// (f) Collectors in turn. Two threads each retire one node; every retire collects, so
+// the first to take the collector seals its node's batch and starts its grace period,
+// and the second, taking the collector after it, reads that sealed batch and its target
+// and frees or keeps it. The batch lives in cells: only the collector flag's acquire (11)
+// and release (12) order the second collector's reads after the first one's writes, and
+// without them the read is a DATA RACE. No reader: the hand-over is the whole case.
+// Context bound 1, exhaustive: the hand-over needs no preemption (each thread's retire
+// runs whole, one after the other) and bound 1 adds every single interleaving of the two
+// retires' steps as well.
+struct collectors_in_turn : rl::test_suite<collectors_in_turn, 2> {
+  std::optional<lf::rcu_domain> domain;
+  node* mine[2] = {};
+
+  void before() {
+    domain.emplace();
+    for (int i = 0; i < 2; ++i) mine[i] = new node(i);
+  }
+  void after() { domain.reset(); }  // frees what is still sealed or pending
+
+  void thread(unsigned index) { mine[index]->retire({}, *domain); }
+};
+
 // (e) lf::treiber_stack over lf::rcu_reclaimer: the policy's guard enters a section at its
 // first protect and leaves it at reset; retire defers. Thread 0 pushes 1 and 2 and pops;
 // thread 1 pops twice and pushes 3 (the stack model's two-thread shape, where a node
@@ -277,6 +299,7 @@ int main(int argc, char** argv) {
           {"concurrent_grace_periods", search::random(200000), simulate<concurrent_grace_periods>},
           {"nested_sections", search::bounded(3), simulate<nested_sections>},
           {"retire_and_barrier", search::bounded(2), simulate<retire_and_barrier>},
+          {"collectors_in_turn", search::bounded(1), simulate<collectors_in_turn>},
           {"treiber_over_rcu", search::bounded(1), simulate<treiber_over_rcu>},
           {"treiber_over_rcu_random", search::random(100000), simulate<treiber_over_rcu>},
       });

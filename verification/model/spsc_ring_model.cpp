@@ -101,6 +101,30 @@ struct leftovers : rl::test_suite<leftovers, 2> {
   }
 };
 
+// An observer beside the two sides: size_approx must never go negative (as a size_t, it
+// must never exceed the capacity). The producer pushes one element and the consumer pops
+// it while a third thread takes a snapshot. Reading head = 1 and then the tail of before
+// the push would give 0 - 1. Its acquire load of head (5) rules that out: the consumer
+// read tail = 1 before it stored head = 1, so the observer's later tail load reads 1.
+// Context bound 1, exhaustive: the stale tail needs no preemption at all (the observer,
+// scheduled last, may read any tail its happens-before allows), so bound 1 covers it
+// with room to spare.
+struct size_never_negative : rl::test_suite<size_never_negative, 3> {
+  std::optional<lf::spsc_ring<int>> q;
+  void before() { q.emplace(2); }
+  void after() { q.reset(); }
+  void thread(unsigned index) {
+    if (index == 0) {
+      const bool pushed = q->try_push(1);  // the ring is empty: it fits
+      RL_ASSERT(pushed);
+    } else if (index == 1) {
+      while (!q->try_pop()) lf::spin_pause();
+    } else {
+      RL_ASSERT(q->size_approx() <= q->capacity());
+    }
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,5 +137,6 @@ int main(int argc, char** argv) {
                                   {"capacity_one", search::random(20000), simulate<pass_through<1, 3>>},
                                   {"batches", search::random(20000), simulate<batches>},
                                   {"leftovers", search::random(20000), simulate<leftovers>},
+                                  {"size_never_negative", search::bounded(1), simulate<size_never_negative>},
                               });
 }

@@ -10,3 +10,4 @@ lf_mutant(epoch_advance_cas_relaxed      MODEL epoch_model CASE pin_vs_advance_r
 lf_mutant(epoch_collect_load_relaxed     MODEL epoch_model CASE two_retirers          EXPECT "DATA RACE")
 lf_mutant(epoch_domain_destructor_leaks  MODEL epoch_model CASE reader_vs_retire      EXPECT "MEMORY LEAK")
 lf_mutant(epoch_reclaimer_guard_unpinned MODEL epoch_model CASE treiber_over_epochs   EXPECT "DATA RACE")
+lf_mutant(epoch_seal_load_relaxed         MODEL epoch_model CASE seal_frees_an_old_bag     EXPECT "DATA RACE")

@@ -2,3 +2,4 @@
 lf_mutant(msq_link_relaxed      MODEL ms_queue_model CASE two_pushers_one_popper_bare EXPECT "DATA RACE|ACCESS TO UNINITIALIZED VARIABLE")
 lf_mutant(msq_free_immediately  MODEL ms_queue_model CASE two_poppers_one_pusher   EXPECT "ACCESS TO FREED MEMORY")
 lf_mutant(msq_unprotected_head  MODEL ms_queue_model CASE two_poppers_one_pusher   EXPECT "ACCESS TO FREED MEMORY")
+lf_mutant(msq_help_swing_relaxed MODEL ms_queue_model CASE three_pushers_bare EXPECT "DATA RACE")

@@ -9,3 +9,4 @@ lf_mutant(rcu_nested_unlock_ends_section      MODEL rcu_model CASE nested_sectio
 lf_mutant(rcu_poll_ignores_readers            MODEL rcu_model CASE retire_and_barrier                EXPECT "DATA RACE")
 lf_mutant(rcu_domain_destructor_leaks         MODEL rcu_model CASE retire_and_barrier                EXPECT "MEMORY LEAK")
 lf_mutant(rcu_reclaimer_guard_outside_section MODEL rcu_model CASE treiber_over_rcu                  EXPECT "DATA RACE")
+lf_mutant(rcu_collector_lock_relaxed         MODEL rcu_model CASE collectors_in_turn                EXPECT "DATA RACE")

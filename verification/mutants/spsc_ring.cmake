@@ -9,3 +9,4 @@ lf_mutant(spsc_head_acquire_relaxed MODEL spsc_ring_model CASE capacity_one EXPE
 lf_mutant(spsc_free_relaxed         MODEL spsc_ring_model CASE capacity_one EXPECT "DATA RACE")
 lf_mutant(spsc_full_off_by_one      MODEL spsc_ring_model CASE capacity_one EXPECT "DATA RACE|USER ASSERT FAILED")
 lf_mutant(spsc_batch_free_relaxed   MODEL spsc_ring_model CASE batches      EXPECT "DATA RACE")
+lf_mutant(spsc_size_head_relaxed    MODEL spsc_ring_model CASE size_never_negative EXPECT "USER ASSERT FAILED")
