@@ -181,11 +181,13 @@ class barrier {
     throw std::logic_error("lf::barrier: arrival after every party dropped (it would wait for ever)");
   }
 
+  // Inlines to a compare and a branch; the message is built out of line.
   static void check_n(std::ptrdiff_t n) {
-    if (n < 1 || n > max()) {
-      throw std::invalid_argument("lf::barrier::arrive: n = " + std::to_string(n) + " (must be in [1, " +
-                                  std::to_string(max()) + "])");
-    }
+    if (n < 1 || n > max()) [[unlikely]] bad_n(n);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void bad_n(std::ptrdiff_t n) {
+    throw std::invalid_argument("lf::barrier::arrive: n = " + std::to_string(n) + " (must be in [1, " +
+                                std::to_string(max()) + "])");
   }
 
   arrival arrive_n(std::ptrdiff_t n, bool drop) {

@@ -371,11 +371,16 @@ class rate_limiter {
     return q > i64_max ? i64_max : (q < -i64_max - 1 ? -i64_max - 1 : static_cast<std::int64_t>(q));
   }
 
+  // The checks inline to a compare and a branch; the messages are built out of line.
   static void check_burst(const char* what, std::int64_t burst) {
-    if (burst < 0) throw std::invalid_argument(std::string(what) + ": burst = " + std::to_string(burst) + " (must be >= 0)");
+    if (burst < 0) [[unlikely]] throw_negative(what, "burst", burst);
   }
   static void check_n(const char* what, std::int64_t n) {
-    if (n < 0) throw std::invalid_argument(std::string(what) + ": n = " + std::to_string(n) + " (must be >= 0)");
+    if (n < 0) [[unlikely]] throw_negative(what, "n", n);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void throw_negative(const char* what, const char* field,
+                                                                    std::int64_t v) {
+    throw std::invalid_argument(std::string(what) + ": " + field + " = " + std::to_string(v) + " (must be >= 0)");
   }
 
   static config make_config(rate_limit limit, std::int64_t burst) noexcept {

@@ -148,19 +148,24 @@ class weighted_semaphore {
     return n;
   }
 
+  // The checks inline to a compare and a branch; the messages are built out of line.
   void check_weight(const char* what, std::int64_t w) const {
-    if (w < 0 || w > capacity_) {
-      throw std::invalid_argument(std::string(what) + ": w = " + std::to_string(w) + " (must be in [0, capacity " +
-                                  std::to_string(capacity_) + "])");
-    }
+    if (w < 0 || w > capacity_) [[unlikely]] throw_bad_weight(what, w);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void throw_bad_weight(const char* what, std::int64_t w) const {
+    throw std::invalid_argument(std::string(what) + ": w = " + std::to_string(w) + " (must be in [0, capacity " +
+                                std::to_string(capacity_) + "])");
   }
 
   void check_release(std::uint64_t s, std::int64_t w) const {
-    if ((s & free_mask) + static_cast<std::uint64_t>(w) > static_cast<std::uint64_t>(capacity_)) {
-      throw std::logic_error("lf::weighted_semaphore::release: w = " + std::to_string(w) + " with " +
-                             std::to_string(s & free_mask) + " of " + std::to_string(capacity_) +
-                             " tokens free: released more than held");
+    if ((s & free_mask) + static_cast<std::uint64_t>(w) > static_cast<std::uint64_t>(capacity_)) [[unlikely]] {
+      throw_over_release(s, w);
     }
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void throw_over_release(std::uint64_t s, std::int64_t w) const {
+    throw std::logic_error("lf::weighted_semaphore::release: w = " + std::to_string(w) + " with " +
+                           std::to_string(s & free_mask) + " of " + std::to_string(capacity_) +
+                           " tokens free: released more than held");
   }
 
   // Under lock_: adds w free tokens (the waiters bit, if set, keeps every fast path out).
