@@ -209,7 +209,9 @@ struct cds_attached {
 
 template <class C>
 struct cds_gc_container : private cds_attached {
-  explicit cds_gc_container(std::size_t /*capacity: unbounded*/) {}
+  // `args`: what the container's own constructor takes (the segmented queue's width).
+  template <class... A>
+  explicit cds_gc_container(std::size_t /*capacity: unbounded*/, A... args) : c(args...) {}
   bool try_push(item v) {
     cds_attach_this_thread();
     return c.push(v);
@@ -246,19 +248,9 @@ struct cds_basket_queue_hp : cds_gc_container<cds::container::BasketQueue<cds::g
   static constexpr const char* name = "cds::BasketQueue<HP>";
   using cds_gc_container::cds_gc_container;
 };
-struct cds_segmented_queue_hp : private cds_attached {
+struct cds_segmented_queue_hp : cds_gc_container<cds::container::SegmentedQueue<cds::gc::HP, item>> {
   static constexpr const char* name = "cds::SegmentedQueue<HP>";
-  explicit cds_segmented_queue_hp(std::size_t /*capacity: unbounded*/) {}
-  bool try_push(item v) {
-    cds_attach_this_thread();
-    return c.push(v);
-  }
-  bool try_pop(item& out) {
-    cds_attach_this_thread();
-    return c.pop(out);
-  }
-  static constexpr std::size_t capacity() { return 0; }
-  cds::container::SegmentedQueue<cds::gc::HP, item> c{16};
+  explicit cds_segmented_queue_hp(std::size_t capacity) : cds_gc_container(capacity, std::size_t{16}) {}
 };
 
 // ---- xenium ------------------------------------------------------------------------
