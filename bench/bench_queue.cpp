@@ -1,7 +1,10 @@
-// Unbounded MPMC queues: lf::lcrq (over hazard pointers and epochs) and lf::ms_queue over
+// Unbounded MPMC queues: lf::lcrq (over hazard pointers and epochs), lf::lprq (8-byte items
+// boxed, and 32-bit items in place) and lf::ms_queue over
 // each of lf's reclaimers (hazard pointers, epochs, RCU) against the Michael–Scott queues of libcds (over its HP and DHP hazard
 // pointers) and xenium (over its hazard pointers and its generic epoch-based scheme), and
-// against liburcu's wfcqueue, moodycamel's ConcurrentQueue and a mutex-guarded
+// against xenium's ramalhete_queue (FAAArrayQueue), libcds' basket and segmented queues,
+// liburcu's wfcqueue, moodycamel's ConcurrentQueue (with and without tokens), oneTBB's
+// concurrent_queue and a mutex-guarded
 // std::deque. Workloads: 1P1C and 2P2C throughput (2P2C oversubscribes a two-core machine
 // on purpose: DESIGN.md section 6), one-thread push+pop pair, ping-pong, and with
 // LF_BENCH_SCALING set, NpNc throughput for N = 1, 2, 4, ... up to half the CPUs
@@ -32,8 +35,8 @@ void add_queue_benchmarks() {
 
 int main(int argc, char** argv) {
   using namespace lf_bench;
-  add_queue_benchmarks<lf_lcrq_hp, lf_lcrq_epoch, lf_ms_queue_hp, lf_ms_queue_epoch, lf_ms_queue_rcu, cds_ms_queue_hp, cds_ms_queue_dhp,
-                       xenium_ms_queue_hp, xenium_ms_queue_epoch, urcu_wfcqueue, moodycamel_queue,
+  add_queue_benchmarks<lf_lcrq_hp, lf_lcrq_epoch, lf_lprq_hp, lf_lprq_u32_hp, lf_ms_queue_hp, lf_ms_queue_epoch, lf_ms_queue_rcu, cds_ms_queue_hp, cds_ms_queue_dhp,
+                       xenium_ms_queue_hp, xenium_ms_queue_epoch, xenium_ramalhete_hp, cds_basket_queue_hp, cds_segmented_queue_hp, urcu_wfcqueue, moodycamel_queue, moodycamel_queue_tokens, tbb_queue,
                        mutex_deque_unbounded>();
   return run_benchmarks(argc, argv);
 }

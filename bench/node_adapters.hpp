@@ -16,20 +16,26 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include <boost/lockfree/stack.hpp>
+#include <cds/container/basket_queue.h>
 #include <cds/container/msqueue.h>
+#include <cds/container/segmented_queue.h>
 #include <cds/container/treiber_stack.h>
 #include <cds/gc/dhp.h>
 #include <cds/gc/hp.h>
 #include <cds/init.h>
 #include <cds/threading/model.h>
 #include <concurrentqueue/concurrentqueue.h>
+#include <tbb/concurrent_queue.h>
 #include <xenium/michael_scott_queue.hpp>
 #include <xenium/policy.hpp>
+#include <xenium/ramalhete_queue.hpp>
 #include <xenium/reclamation/generic_epoch_based.hpp>
 #include <xenium/reclamation/hazard_pointer.hpp>
 
@@ -51,6 +57,7 @@
 #include "adapters.hpp"
 #include "lockfree/elimination_stack.hpp"
 #include "lockfree/lcrq.hpp"
+#include "lockfree/lprq.hpp"
 #include "lockfree/ms_queue.hpp"
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/epoch_reclaimer.hpp"
@@ -112,6 +119,43 @@ struct lf_lcrq_epoch : lf_unbounded<lf::lcrq<item, lf::epoch_reclaimer>> {
   using lf_unbounded::lf_unbounded;
 };
 
+// LPRQ (fetch-and-add rings, single-word CAS), default ring of 1024 cells. Its 8-byte items
+// travel boxed (one allocation per item: the value word keeps a byte for its markers).
+struct lf_lprq_hp : lf_unbounded<lf::lprq<item, lf::hazard_pointer_reclaimer>> {
+  static constexpr const char* name = "lf::lprq<hazard_pointer>";
+  using lf_unbounded::lf_unbounded;
+};
+
+// A queue of 32-bit values carrying the workloads' items, which are counters far below
+// 2^32 (checked: a larger one throws, and the workload reports the failure). For the
+// queues that carry only values narrower than a word in place: lprq (7 bytes) and xenium's
+// ramalhete_queue (narrower than a pointer).
+template <class C>
+struct narrowed {
+  bool try_push(item v) {
+    if (v > UINT32_MAX) throw std::out_of_range("narrowed: item above 2^32");
+    return static_cast<C*>(this)->push(static_cast<std::uint32_t>(v));
+  }
+  bool try_pop(item& out) {
+    std::uint32_t v = 0;
+    if (!static_cast<C*>(this)->pop(v)) return false;
+    out = v;
+    return true;
+  }
+  static constexpr std::size_t capacity() { return 0; }
+};
+struct lf_lprq_u32_hp final : narrowed<lf_lprq_u32_hp> {
+  static constexpr const char* name = "lf::lprq<hazard_pointer,uint32>";
+  explicit lf_lprq_u32_hp(std::size_t /*capacity: unbounded*/) {}
+  bool push(std::uint32_t v) { return q.try_push(v); }
+  bool pop(std::uint32_t& v) {
+    std::optional<std::uint32_t> r = q.try_pop();
+    if (r) v = *r;
+    return r.has_value();
+  }
+  lf::lprq<std::uint32_t, lf::hazard_pointer_reclaimer> q;
+};
+
 // ---- libcds ------------------------------------------------------------------------
 
 // libcds' garbage collectors are process-wide singletons that must exist, after
@@ -165,7 +209,9 @@ struct cds_attached {
 
 template <class C>
 struct cds_gc_container : private cds_attached {
-  explicit cds_gc_container(std::size_t /*capacity: unbounded*/) {}
+  // `args`: what the container's own constructor takes (the segmented queue's width).
+  template <class... A>
+  explicit cds_gc_container(std::size_t /*capacity: unbounded*/, A... args) : c(args...) {}
   bool try_push(item v) {
     cds_attach_this_thread();
     return c.push(v);
@@ -194,6 +240,18 @@ struct cds_ms_queue_dhp : cds_gc_container<cds::container::MSQueue<cds::gc::DHP,
   static constexpr const char* name = "cds::MSQueue<DHP>";
   using cds_gc_container::cds_gc_container;
 };
+// libcds' basket queue (Hoffman, Shalev & Shavit 2007) and segmented queue (Afek, Korland &
+// Yanovsky 2010, relaxed FIFO: an item may come out up to a segment's width early) over
+// its hazard pointers, default traits; the segmented queue's quasi factor (segment width)
+// is 16, the value its documentation's examples use.
+struct cds_basket_queue_hp : cds_gc_container<cds::container::BasketQueue<cds::gc::HP, item>> {
+  static constexpr const char* name = "cds::BasketQueue<HP>";
+  using cds_gc_container::cds_gc_container;
+};
+struct cds_segmented_queue_hp : cds_gc_container<cds::container::SegmentedQueue<cds::gc::HP, item>> {
+  static constexpr const char* name = "cds::SegmentedQueue<HP>";
+  explicit cds_segmented_queue_hp(std::size_t capacity) : cds_gc_container(capacity, std::size_t{16}) {}
+};
 
 // ---- xenium ------------------------------------------------------------------------
 
@@ -221,6 +279,19 @@ struct xenium_ms_queue_hp : xenium_ms_queue<xenium::reclamation::hazard_pointer<
 struct xenium_ms_queue_epoch : xenium_ms_queue<xenium::reclamation::generic_epoch_based<>> {
   static constexpr const char* name = "xenium::michael_scott_queue<generic_epoch_based>";
   using xenium_ms_queue::xenium_ms_queue;
+};
+// xenium's ramalhete_queue (Ramalhete & Correia's FAAArrayQueue: fetch-and-add on arrays
+// of 512 entries linked Michael–Scott style) over its hazard pointers; it carries values
+// narrower than a pointer in place, so the items travel as 32 bits (narrowed, above).
+struct xenium_ramalhete_hp final : narrowed<xenium_ramalhete_hp> {
+  static constexpr const char* name = "xenium::ramalhete_queue<hazard_pointer,uint32>";
+  explicit xenium_ramalhete_hp(std::size_t /*capacity: unbounded*/) {}
+  bool push(std::uint32_t v) {
+    q.push(v);
+    return true;
+  }
+  bool pop(std::uint32_t& v) { return q.try_pop(v); }
+  xenium::ramalhete_queue<std::uint32_t, xenium::policy::reclaimer<xenium::reclamation::hazard_pointer<>>> q;
 };
 
 // ---- Boost.Lockfree ----------------------------------------------------------------
@@ -334,6 +405,62 @@ struct moodycamel_queue {
   bool try_pop(item& out) { return q.try_dequeue(out); }
   static constexpr std::size_t capacity() { return 0; }
   moodycamel::ConcurrentQueue<item> q;
+};
+
+// ConcurrentQueue through its token calls (enqueue(ProducerToken&, v), try_dequeue(
+// ConsumerToken&, v)), as its documentation recommends for speed: each thread makes one
+// token of each kind per queue on its first call and keeps it. Tokens live in the
+// adapter (destroyed before the queue); a thread finds its slot through a thread_local
+// that names the adapter by a serial number, not an address that a later adapter reuses.
+struct moodycamel_queue_tokens {
+  static constexpr const char* name = "moodycamel::ConcurrentQueue(tokens)";
+  static constexpr std::size_t max_threads = 64;
+  explicit moodycamel_queue_tokens(std::size_t /*capacity: unbounded*/) {}
+  bool try_push(item v) { return q.enqueue(*mine().producer, v); }
+  bool try_pop(item& out) { return q.try_dequeue(*mine().consumer, out); }
+  static constexpr std::size_t capacity() { return 0; }
+
+  struct tokens {
+    std::optional<moodycamel::ProducerToken> producer;
+    std::optional<moodycamel::ConsumerToken> consumer;
+  };
+  tokens& mine() {
+    thread_local std::uint64_t serial_seen = 0;
+    thread_local tokens* slot = nullptr;
+    if (serial_seen != serial) {
+      const std::size_t i = next_slot.fetch_add(1, std::memory_order_relaxed);
+      if (i >= max_threads) throw std::length_error("moodycamel_queue_tokens: more than 64 threads");
+      slot = &slots[i];
+      slot->producer.emplace(q);
+      slot->consumer.emplace(q);
+      serial_seen = serial;
+    }
+    return *slot;
+  }
+  static std::uint64_t next_serial() {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  moodycamel::ConcurrentQueue<item> q;  // declared first: destroyed after the tokens
+  const std::uint64_t serial = next_serial();
+  std::atomic<std::size_t> next_slot{0};
+  tokens slots[max_threads];
+};
+
+// ---- oneTBB ------------------------------------------------------------------------
+
+// oneTBB's unbounded concurrent_queue (micro-queues chosen by ticket): push, try_pop.
+struct tbb_queue {
+  static constexpr const char* name = "tbb::concurrent_queue";
+  explicit tbb_queue(std::size_t /*capacity: unbounded*/) {}
+  bool try_push(item v) {
+    q.push(v);
+    return true;
+  }
+  bool try_pop(item& out) { return q.try_pop(out); }
+  static constexpr std::size_t capacity() { return 0; }
+  tbb::concurrent_queue<item> q;
 };
 
 // ---- mutex baselines ---------------------------------------------------------------

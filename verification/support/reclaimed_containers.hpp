@@ -10,6 +10,7 @@
 
 #include "lockfree/elimination_stack.hpp"
 #include "lockfree/lcrq.hpp"
+#include "lockfree/lprq.hpp"
 #include "lockfree/ms_queue.hpp"
 #include "lockfree/treiber_stack.hpp"
 #include "rcu/epoch_reclaimer.hpp"
@@ -39,6 +40,12 @@ struct lcrq_ring2 : lcrq<T, R> {
   explicit lcrq_ring2(typename R::domain& d) : lcrq<T, R>(d, 2) {}
 };
 
+// LPRQ likewise (its 8-byte values travel boxed, so boxes churn with the rings).
+template <class T, class R>
+struct lprq_ring2 : lprq<T, R> {
+  explicit lprq_ring2(typename R::domain& d) : lprq<T, R>(d, 2) {}
+};
+
 inline constexpr char ms_queue_hp[] = "ms_queue_over_hazard_pointers";
 inline constexpr char lcrq_hp[] = "lcrq_over_hazard_pointers";
 inline constexpr char lcrq_ring2_hp[] = "lcrq_ring2_over_hazard_pointers";
@@ -46,6 +53,12 @@ inline constexpr char lcrq_epoch[] = "lcrq_over_epochs";
 inline constexpr char lcrq_ring2_epoch[] = "lcrq_ring2_over_epochs";
 inline constexpr char lcrq_rcu[] = "lcrq_over_rcu";
 inline constexpr char lcrq_ring2_rcu[] = "lcrq_ring2_over_rcu";
+inline constexpr char lprq_hp[] = "lprq_over_hazard_pointers";
+inline constexpr char lprq_ring2_hp[] = "lprq_ring2_over_hazard_pointers";
+inline constexpr char lprq_epoch[] = "lprq_over_epochs";
+inline constexpr char lprq_ring2_epoch[] = "lprq_ring2_over_epochs";
+inline constexpr char lprq_rcu[] = "lprq_over_rcu";
+inline constexpr char lprq_ring2_rcu[] = "lprq_ring2_over_rcu";
 inline constexpr char treiber_epoch[] = "treiber_stack_over_epochs";
 inline constexpr char elimination_epoch[] = "elimination_stack_over_epochs";
 inline constexpr char ms_queue_epoch[] = "ms_queue_over_epochs";
@@ -67,7 +80,13 @@ using all_pairings = ::testing::Types<pairing<treiber_stack, hazard_pointer_recl
                                       pairing<lcrq, epoch_reclaimer, true, lcrq_epoch>,
                                       pairing<lcrq_ring2, epoch_reclaimer, true, lcrq_ring2_epoch>,
                                       pairing<lcrq, rcu_reclaimer, true, lcrq_rcu>,
-                                      pairing<lcrq_ring2, rcu_reclaimer, true, lcrq_ring2_rcu>>;
+                                      pairing<lcrq_ring2, rcu_reclaimer, true, lcrq_ring2_rcu>,
+                                      pairing<lprq, hazard_pointer_reclaimer, true, lprq_hp>,
+                                      pairing<lprq_ring2, hazard_pointer_reclaimer, true, lprq_ring2_hp>,
+                                      pairing<lprq, epoch_reclaimer, true, lprq_epoch>,
+                                      pairing<lprq_ring2, epoch_reclaimer, true, lprq_ring2_epoch>,
+                                      pairing<lprq, rcu_reclaimer, true, lprq_rcu>,
+                                      pairing<lprq_ring2, rcu_reclaimer, true, lprq_ring2_rcu>>;
 
 // Names the typed tests after the pairing: "ms_queue_over_hazard_pointers".
 struct pairing_name {
