@@ -437,8 +437,12 @@ struct join_awaiter final : join_waiter {
   bool await_suspend(std::coroutine_handle<P> caller) noexcept {
     fiber = caller.promise().fiber;
     h = caller;
-    registered = self->s_->register_waiter(*this);
-    return registered;
+    // Written before (J2): once it is published the waker may resume the caller, whose
+    // await_resume writes `registered` on another thread.
+    registered = true;
+    if (self->s_->register_waiter(*this)) return true;
+    registered = false;  // done already: nobody will wake us, we continue here
+    return false;
   }
   T await_resume() {
     registered = false;  // woken: nothing to withdraw
