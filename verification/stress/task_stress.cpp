@@ -109,7 +109,7 @@ TEST(task_stress, destroying_a_pool_races_cancel_timers_and_joins) {
         }).detach();
         remote.pop_back();
       }
-      std::thread canceller([&cancel] { cancel(); });
+      std::thread canceller([c = cancel] { c(); });  // a copy: clang 14 cannot capture a structured binding
       std::this_thread::sleep_for(std::chrono::microseconds(100 * (round % 5)));
       canceller.join();
     }
