@@ -135,6 +135,7 @@
 
 #include "lockfree/chase_lev_deque.hpp"
 #include "patterns/context.hpp"
+#include "patterns/detail/coro_fiber.hpp"
 #include "patterns/detail/parking_lot.hpp"
 #include "patterns/detail/pool_task.hpp"
 #include "sync/atomic.hpp"
@@ -350,6 +351,7 @@ class worker_pool {
   template <class R>
   friend class pool_future;
   friend class errgroup;
+  friend struct detail::coro_access;
   template <class Index, class F>
     requires detail::chunkable_index<Index>
   friend void parallel_for_chunks(worker_pool& pool, Index first, Index last, F&& f);
@@ -496,6 +498,27 @@ class worker_pool {
     lot_.unpark_one();  // after the push: the parking protocol's publication
   }
 
+  // Queues a coroutine's resumption (patterns/task.hpp). Accepted from the callers a
+  // submission is accepted from (enqueue's argument), but never refused for room: it
+  // holds no slot of the queue limit. False, with nothing queued, when refused: the
+  // coroutine then stays suspended until close() destroys it.
+  bool schedule_resumption(detail::pool_task* t) {
+    pending_.fetch_add(1, std::memory_order_seq_cst);  // as in enqueue
+    const bool inside = on_this_pool();
+    if (!accepts(state_.load(std::memory_order_seq_cst), inside)) {
+      finish_one();
+      return false;
+    }
+    t->publish();
+    if (inside) {
+      workers_[current_index_]->deque.push(t);
+    } else {
+      injection_.push(t);
+    }
+    lot_.unpark_one();
+    return true;
+  }
+
   // On a worker (block policy, or caller_runs) the task counts in that worker's
   // `running`, which is then the depth of this pool's tasks on its stack
   // (close_from_worker reads it); elsewhere in callers_running_.
@@ -526,17 +549,16 @@ class worker_pool {
   // Runs (or, under shutdown_now, drops) a task taken from a queue.
   void execute(detail::pool_task* t, worker& me) {
     t->receive();
-    if (gate_) gate_->release();  // it left its queue: room for one more submission
+    if (gate_ && t->holds_slot) gate_->release();  // it left its queue: room for one more submission
     if (state_.load(std::memory_order_relaxed) == dropping) {
-      t->drop();
-      delete t;  // a submit() task's future now reports broken_promise
+      t->drop_and_dispose();  // a submit() task's future now reports broken_promise
       dropped_.fetch_add(1, std::memory_order_relaxed);
     } else {
       me.running.store(me.running.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      t->run();
-      // Before finish_one: wait_idle returning means the captures are gone too. The run
-      // or this delete may have destroyed the pool (its last shared_ptr): then stop here.
-      delete t;
+      // Disposing before finish_one: wait_idle returning means the captures are gone too.
+      // The run or the disposal may have destroyed the pool (its last shared_ptr): then
+      // stop here.
+      t->run_and_dispose();
       if (orphaned_) return;
       me.running.store(me.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       me.completed.store(me.completed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -679,9 +701,8 @@ class worker_pool {
     if (mode == dropping) {
       lot_.unpark_all();  // parked workers help drop what other workers still hold
       while (detail::pool_task* t = injection_.try_pop()) {
-        if (gate_) gate_->release();
-        t->drop();
-        delete t;
+        if (gate_ && t->holds_slot) gate_->release();
+        t->drop_and_dispose();
         dropped_.fetch_add(1, std::memory_order_relaxed);
         finish_one();
       }
@@ -694,6 +715,7 @@ class worker_pool {
     lot_.unpark_all();
     for (std::thread& t : threads_) t.join();
     joined_ = true;
+    coroutines_.destroy_all(nullptr);  // the suspended ones: nothing can run them now
   }
 
   // The destructor on worker `self`, inside the task that let go of the pool's last
@@ -731,6 +753,7 @@ class worker_pool {
       }
     }
     joined_ = true;
+    coroutines_.destroy_all(detail::coro_fiber::current());  // all but the one running here
     current_pool_ = nullptr;  // the rest of the task runs as on any thread
     orphaned_ = true;
   }
@@ -770,6 +793,8 @@ class worker_pool {
   lf::atomic<std::uint64_t> canceled_{0};
   std::mutex close_mutex_;
   bool joined_ = false;
+  // Coroutines started on this pool or moved to it (patterns/task.hpp), destroyed by close().
+  detail::coro_registry coroutines_;
 };
 
 // The result of a submit() task (see the header comment). Move-only, like std::future;

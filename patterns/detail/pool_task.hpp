@@ -44,6 +44,20 @@ struct pool_task {
   virtual ~pool_task() = default;
   virtual void run() noexcept = 0;
   virtual void drop() noexcept {}
+  // What the pool calls: run (or drop) the task, then free the record. A record that the
+  // pool does not own (a coroutine's resumption, patterns/detail/coro_fiber.hpp) overrides
+  // these, and must not be touched by the pool after the call: running it may free it.
+  virtual void run_and_dispose() noexcept {
+    run();
+    delete this;
+  }
+  virtual void drop_and_dispose() noexcept {
+    drop();
+    delete this;
+  }
+  // False for a coroutine's resumption: it never takes a slot of the queue limit (a
+  // suspended coroutine must be able to resume whatever the queue holds).
+  bool holds_slot = true;
 #if defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
   void publish() noexcept { handed_over.store(true, std::memory_order_release); }
   void receive() const noexcept { (void)handed_over.load(std::memory_order_acquire); }

@@ -1,0 +1,149 @@
+// Awaitable waits for lf tasks (patterns/task.hpp) on the timer service and on contexts:
+//
+//   co_await lf::sleep_for(d)      resumes the fiber on its pool once d has passed; d goes
+//   co_await lf::sleep_until(t)    through lf::deadline_after (sync/wait.hpp): negative
+//                                  throws std::invalid_argument naming it, too long to add
+//                                  to now (hours::max()) sleeps until the pool is destroyed.
+//                                  A time already past does not suspend.
+//   co_await lf::done(ctx)         resumes once ctx is done (at once if it is); a context
+//                                  that can never be done (background()) suspends until
+//                                  the pool is destroyed, as a Go receive on a nil channel.
+//
+// Neither holds a thread while it waits: a sleep is one entry in the timer service's heap
+// (patterns/detail/timer_service.hpp), a done wait one lf::context_callback on the
+// context's node; the timer thread or the cancelling thread queues the resumption on the
+// fiber's pool (or posts it to its sync_wait thread), never runs the coroutine itself.
+//
+// Destroyed while suspended (its pool is destroyed, task.hpp): the awaiter withdraws —
+// disarms its timer entry or deregisters its callback — and, when the wake-up was already
+// taken, waits the few instructions until the waker stops touching the awaiter (the
+// waker copies what it needs and holds a reference to the fiber's state across the post:
+// the fiber may be freed the moment the awaiter is).
+//
+// Ordering argument (sleep):
+//   (S1) timer_claim, under the service's mutex, marks the entry claimed; disarm takes the
+//        same mutex, so a destructor that finds the entry gone reads (S1) or (S2).
+//   (S2) timer_fire's release store of `fired` is its last touch of the awaiter; the
+//        destructor's acquire load pairs with it.
+// (done): the state word, CAS registering -> suspended (D1) in await_suspend against the
+// callback's exchange to fired (D2); whichever comes second sees the other: a callback
+// that ran during registration (context done already, or cancelled meanwhile) makes
+// await_suspend return false, and one after (D1) queues the resumption. acq_rel both.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "patterns/context.hpp"
+#include "patterns/detail/timer_service.hpp"
+#include "patterns/task.hpp"
+#include "sync/atomic.hpp"
+#include "sync/thread.hpp"
+#include "sync/wait.hpp"
+
+namespace lf {
+
+namespace detail {
+
+class sleep_awaiter final : public timer_entry {
+ public:
+  explicit sleep_awaiter(wait_clock::time_point when) noexcept : when_(when) {}
+  sleep_awaiter(const sleep_awaiter&) = delete;
+  sleep_awaiter& operator=(const sleep_awaiter&) = delete;
+  ~sleep_awaiter() {
+    if (!armed_) return;  // never suspended, or resumed
+    timer_service::instance().disarm(*this);
+    if (phase_.load(std::memory_order_acquire) != idle) {  // (S1) claimed: the fire is under way
+      lf::backoff b;
+      while (phase_.load(std::memory_order_acquire) != fired) b.pause();  // (S2)
+    }
+  }
+
+  bool await_ready() const noexcept { return when_ <= wait_clock::now(); }
+  template <lf_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    fiber_ = h.promise().fiber;
+    h_ = h;
+    armed_ = true;
+    try {
+      timer_service::instance().arm(*this, when_);  // may fire (and resume) at once
+    } catch (...) {
+      armed_ = false;
+      throw;
+    }
+    return true;
+  }
+  void await_resume() noexcept { armed_ = false; }
+
+ private:
+  static constexpr int idle = 0, claimed = 1, fired = 2;
+
+  bool timer_claim() noexcept override {
+    phase_.store(claimed, std::memory_order_relaxed);  // (S1) relaxed: under the service's mutex
+    return true;
+  }
+  void timer_fire() noexcept override {
+    auto* f = static_cast<root_base*>(fiber_);
+    const std::coroutine_handle<> h = h_;
+    f->retain();
+    phase_.store(fired, std::memory_order_release);  // (S2) last touch of *this
+    (void)post(*f, h);                               // refused: the pool destroys the fiber
+    f->release();
+  }
+
+  const wait_clock::time_point when_;
+  coro_fiber* fiber_ = nullptr;
+  std::coroutine_handle<> h_;
+  bool armed_ = false;
+  lf::atomic<int> phase_{idle};
+};
+
+class done_awaiter {
+ public:
+  explicit done_awaiter(const context& ctx) : ctx_(ctx) {}
+  done_awaiter(const done_awaiter&) = delete;
+  done_awaiter& operator=(const done_awaiter&) = delete;
+
+  bool await_ready() const noexcept { return ctx_.done().ready(); }
+  template <lf_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    fiber_ = h.promise().fiber;
+    h_ = h;
+    callback_.emplace(ctx_.done(), wake{this});  // runs wake() here if ctx is done already
+    int expected = registering;
+    return state_.compare_exchange_strong(expected, suspended, std::memory_order_acq_rel);  // (D1) pairs with (D2)
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  static constexpr int registering = 0, suspended = 1, fired = 2;
+  struct wake {
+    done_awaiter* self;
+    // The callback's destructor (in ~done_awaiter) waits for this to return, so *self
+    // and the fiber (which the frame holds) stay alive throughout.
+    void operator()() const noexcept {
+      if (self->state_.exchange(fired, std::memory_order_acq_rel) == suspended) {  // (D2) pairs with (D1)
+        (void)post(*self->fiber_, self->h_);
+      }
+    }
+  };
+
+  context ctx_;
+  coro_fiber* fiber_ = nullptr;
+  std::coroutine_handle<> h_;
+  lf::atomic<int> state_{registering};
+  std::optional<context_callback<wake>> callback_;  // last: destroyed (deregistered) first
+};
+
+}  // namespace detail
+
+inline detail::sleep_awaiter sleep_until(wait_clock::time_point t) noexcept { return detail::sleep_awaiter(t); }
+
+template <class Rep, class Period>
+detail::sleep_awaiter sleep_for(const std::chrono::duration<Rep, Period>& d) {
+  return detail::sleep_awaiter(lf::deadline_after("lf::sleep_for: d", d));
+}
+
+inline detail::done_awaiter done(const context& ctx) { return detail::done_awaiter(ctx); }
+
+}  // namespace lf
