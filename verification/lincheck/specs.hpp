@@ -69,12 +69,23 @@ std::vector<std::vector<std::size_t>> groups_by_value(const history& h, ValueOf 
 }  // namespace detail
 
 // How a bounded container's "full" and "empty" answers are judged.
-//   exact    an answer must be true at the operation's linearization point.
-//   relaxed  "full" and "empty" are accepted at any time (they change nothing); every
-//            successful operation must still be linearizable. This is the specified
-//            behaviour of lf::mpmc_ring and of Vyukov-style buffers (see mpmc_ring.hpp):
-//            a pop may report empty while an earlier-claimed push is still in flight.
-enum class edges { exact, relaxed };
+//   exact         an answer must be true at the operation's linearization point.
+//   relaxed_full  "full" is accepted at any time (it changes nothing); "empty" is exact.
+//                 lf::scq_ring: a push that has taken a free slot but not yet enqueued
+//                 it, or a pop that has dequeued but not yet returned its slot, makes
+//                 another push report full (the lincheck lane found this; see
+//                 verification/lincheck/containers_lincheck.cpp).
+//   relaxed       "full" and "empty" are both accepted at any time; every successful
+//                 operation must still be linearizable. The specified behaviour of
+//                 lf::mpmc_ring and of Vyukov-style buffers (see mpmc_ring.hpp): a pop may
+//                 report empty while an earlier-claimed push is still in flight.
+enum class edges { exact, relaxed_full, relaxed };
+
+namespace detail {
+inline const char* edges_name(edges e) {
+  return e == edges::exact ? "exact edges" : e == edges::relaxed_full ? "relaxed full, exact empty" : "relaxed edges";
+}
+}  // namespace detail
 
 // FIFO queue, unbounded or bounded.
 //   push(v) -> 1 (accepted) or 0 (full; only when bounded)
@@ -93,7 +104,7 @@ class queue_spec {
   state initial() const { return {}; }
   bool step(state& s, const operation& o) const {
     if (o.kind == push) {
-      if (o.result == 0) return capacity_ != 0 && (edges_ == edges::relaxed || s.size() == capacity_);
+      if (o.result == 0) return capacity_ != 0 && (edges_ != edges::exact || s.size() == capacity_);
       if (capacity_ != 0 && s.size() >= capacity_) return false;
       s.push_back(o.arg);
       return true;
@@ -106,8 +117,7 @@ class queue_spec {
   std::size_t hash(const state& s) const { return detail::hash_values(s); }
   std::string name() const {
     if (capacity_ == 0) return "fifo queue";
-    return "bounded queue (capacity " + std::to_string(capacity_) + ", " +
-           (edges_ == edges::exact ? "exact" : "relaxed") + " edges)";
+    return "bounded queue (capacity " + std::to_string(capacity_) + ", " + detail::edges_name(edges_) + ")";
   }
   std::string call_text(const operation& o) const {
     return o.kind == push ? "push(" + std::to_string(o.arg) + ")" : "pop()";
@@ -123,7 +133,7 @@ class queue_spec {
     for (const auto& o : h) full_answer |= (o.kind == push && o.result == 0);
     return detail::groups_by_value(
         h, [](const operation& o) { return o.kind == push ? (o.result != 0 ? o.arg : none) : o.result; },
-        !full_answer || edges_ == edges::relaxed);
+        !full_answer || edges_ != edges::exact);
   }
 
  private:
@@ -339,7 +349,7 @@ class channel_spec {
       case send:
         if (o.result == closed) return s.is_closed;
         if (s.is_closed) return false;
-        if (o.result == full) return edges_ == edges::relaxed || s.buffer.size() == capacity_;
+        if (o.result == full) return edges_ != edges::exact || s.buffer.size() == capacity_;
         if (s.buffer.size() >= capacity_) return false;
         s.buffer.push_back(o.arg);
         return true;
@@ -357,8 +367,7 @@ class channel_spec {
   }
   std::size_t hash(const state& s) const { return detail::hash_values(s.buffer, s.is_closed ? 7 : 11); }
   std::string name() const {
-    return "buffered channel (capacity " + std::to_string(capacity_) + ", " +
-           (edges_ == edges::exact ? "exact" : "relaxed") + " edges)";
+    return "buffered channel (capacity " + std::to_string(capacity_) + ", " + detail::edges_name(edges_) + ")";
   }
   std::string call_text(const operation& o) const {
     if (o.kind == send) return "send(" + std::to_string(o.arg) + ")";
@@ -380,7 +389,7 @@ class channel_spec {
           if (o.kind == send) return o.result == sent ? o.arg : none;
           return o.kind == recv && o.result != closed ? o.result : none;
         },
-        !full_answer || edges_ == edges::relaxed);
+        !full_answer || edges_ != edges::exact);
     std::erase_if(groups, [&](const auto& g) { return g.size() == 1 && h[g[0]].kind == close; });
     return groups;
   }
