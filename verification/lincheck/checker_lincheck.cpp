@@ -271,26 +271,16 @@ lc::operation queue_plan(std::mt19937_64& rng, std::size_t t, std::size_t i) {
   return o;
 }
 
-// Queues are driven through `push(v) -> bool` and `pop() -> optional`.
-template <class Impl>
-struct queue_target {
-  Impl impl;
-  lc::value apply(const operation& o) {
-    if (o.kind == Q::push) return impl.push(o.arg) ? 1 : 0;
-    const std::optional<lc::value> v = impl.pop();
-    return v ? *v : none;
-  }
-};
-
+// The structures below have the lf::concurrent_queue shape, driven by lc::queue_target.
 struct locked_queue {
   std::mutex m;
   std::deque<lc::value> q;
-  bool push(lc::value v) {
+  bool try_push(lc::value v) {
     std::lock_guard g(m);
     q.push_back(v);
     return true;
   }
-  std::optional<lc::value> pop() {
+  std::optional<lc::value> try_pop() {
     std::lock_guard g(m);
     if (q.empty()) return std::nullopt;
     const lc::value v = q.front();
@@ -302,7 +292,7 @@ struct locked_queue {
 // Mutant: every third push goes in front of the element pushed before it.
 struct swapping_queue : locked_queue {
   unsigned pushes = 0;
-  bool push(lc::value v) {
+  bool try_push(lc::value v) {
     std::lock_guard g(m);
     if (++pushes % 3 == 0 && !q.empty()) {
       q.insert(q.end() - 1, v);
@@ -316,12 +306,12 @@ struct swapping_queue : locked_queue {
 struct locked_stack {
   std::mutex m;
   std::vector<lc::value> s;
-  bool push(lc::value v) {
+  bool try_push(lc::value v) {
     std::lock_guard g(m);
     s.push_back(v);
     return true;
   }
-  std::optional<lc::value> pop() {
+  std::optional<lc::value> try_pop() {
     std::lock_guard g(m);
     if (s.empty()) return std::nullopt;
     const lc::value v = s.back();
@@ -333,7 +323,7 @@ struct locked_stack {
 // Mutant: pop reads the top in one critical section and removes "the top" in another;
 // two pops between them both return the same value (and a second value is lost).
 struct double_pop_stack : locked_stack {
-  std::optional<lc::value> pop() {
+  std::optional<lc::value> try_pop() {
     lc::value v;
     {
       std::lock_guard g(m);
@@ -353,13 +343,13 @@ struct locked_ring {
   std::mutex m;
   lc::value slots[capacity] = {};
   std::size_t head = 0, tail = 0;
-  bool push(lc::value v) {
+  bool try_push(lc::value v) {
     std::lock_guard g(m);
     if (tail - head == capacity) return false;
     slots[tail++ % capacity] = v;
     return true;
   }
-  std::optional<lc::value> pop() {
+  std::optional<lc::value> try_pop() {
     std::lock_guard g(m);
     if (tail == head) return std::nullopt;
     return slots[head++ % capacity];
@@ -369,7 +359,7 @@ struct locked_ring {
 // Mutant: push checks for room, lets go of the lock, then writes: two pushes that both
 // saw the last free slot overfill the ring and overwrite its oldest element.
 struct check_then_act_ring : locked_ring {
-  bool push(lc::value v) {
+  bool try_push(lc::value v) {
     {
       std::lock_guard g(m);
       if (tail - head == capacity) return false;
@@ -384,7 +374,7 @@ struct check_then_act_ring : locked_ring {
 
 template <class Impl>
 auto maker() {
-  return [] { return std::make_unique<queue_target<Impl>>(); };
+  return [] { return std::make_unique<lc::queue_target<Impl>>(); };
 }
 
 TEST(CheckerSelfTest, AcceptsALockedQueue) {

@@ -78,22 +78,9 @@ operation mixed_plan(std::mt19937_64& rng, std::size_t t, std::size_t i) {
   return o;
 }
 
-// Any structure with try_push(value) -> bool and try_pop() -> optional<value>.
-template <class S>
-struct queue_target {
-  template <class... A>
-  explicit queue_target(A&&... args) : s(std::forward<A>(args)...) {}
-  S s;
-  lc::value apply(const operation& o) {
-    if (o.kind == Q::push) return s.try_push(o.arg) ? 1 : 0;
-    const auto v = s.try_pop();
-    return v ? *v : none;
-  }
-};
-
 template <class S, class... A>
 auto maker(A... args) {
-  return [=] { return std::make_unique<queue_target<S>>(args...); };
+  return [=] { return std::make_unique<lc::queue_target<S>>(args...); };
 }
 
 void expect_linearizable(const lc::run_summary& s) {

@@ -22,6 +22,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sync/atomic.hpp"
@@ -29,6 +30,7 @@
 #include "verification/lincheck/checker.hpp"
 #include "verification/lincheck/history.hpp"
 #include "verification/lincheck/report.hpp"
+#include "verification/lincheck/specs.hpp"
 
 namespace lf::lincheck {
 
@@ -97,6 +99,21 @@ history execute(Target& target, const scenario& plan, unsigned jitter = 0, std::
   for (auto& th : threads) th.join();
   return rec.collect();
 }
+
+// A target for queue_spec and stack_spec (their push/pop codes agree) over any structure of
+// the lf::concurrent_queue shape: try_push(value) -> bool, try_pop() -> optional<value>.
+template <class S>
+struct queue_target {
+  template <class... A>
+  explicit queue_target(A&&... args) : s(std::forward<A>(args)...) {}
+  S s;
+  value apply(const operation& o) {
+    static_assert(queue_spec::push == stack_spec::push && queue_spec::pop == stack_spec::pop);
+    if (o.kind == queue_spec::push) return s.try_push(o.arg) ? 1 : 0;
+    const auto v = s.try_pop();
+    return v ? *v : none;
+  }
+};
 
 // `make()` returns a std::unique_ptr to a fresh target; `plan(rng, thread, i)` returns the
 // operation (kind, arg, arg2) thread `thread` performs `i`-th.
