@@ -108,7 +108,8 @@ struct queue_target {
   explicit queue_target(A&&... args) : s(std::forward<A>(args)...) {}
   S s;
   value apply(const operation& o) {
-    static_assert(queue_spec::push == stack_spec::push && queue_spec::pop == stack_spec::pop);
+    static_assert(std::uint32_t{queue_spec::push} == std::uint32_t{stack_spec::push} &&
+                  std::uint32_t{queue_spec::pop} == std::uint32_t{stack_spec::pop});
     if (o.kind == queue_spec::push) return s.try_push(o.arg) ? 1 : 0;
     const auto v = s.try_pop();
     return v ? *v : none;
