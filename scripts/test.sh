@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test lane on a fresh Debian 12 machine: installs what is missing, builds each
 # preset, runs its lanes, and proves the installed package works for a consumer.
-#   dev      (Debug)            unit, model, mutant, stress, process
-#   tsan     (ThreadSanitizer)  unit, stress, process
+#   dev      (Debug)            unit, model, mutant, lincheck, stress, process
+#   tsan     (ThreadSanitizer)  unit, stress, process, lincheck
 #   asan     (ASan + UBSan)     unit, stress, process
 #   clang    (clang++, -O2)     unit, stress, process
 #   release  (-O2, asserts on)  unit, stress, process; then install + a consumer project
@@ -50,11 +50,12 @@ build dev
 lane dev unit
 lane dev model
 lane dev mutant
+lane dev lincheck
 lane dev stress
 lane dev process
 
 build tsan
-lane tsan 'unit|stress|process'
+lane tsan 'unit|stress|process|lincheck'
 
 build asan
 lane asan 'unit|stress|process'
