@@ -1,4 +1,4 @@
-// lf::scq_ring<T> — bounded MPMC FIFO ring, linearizable at its edges, built on fetch-and-add.
+// lf::scq_ring<T> — bounded MPMC FIFO ring whose empty answers are linearizable, built on fetch-and-add.
 //
 // Ruslan Nikolaev, "A Scalable, Portable, and Memory-Efficient Lock-Free FIFO Queue",
 // DISC 2019 (papers/nikolaev-2019-scq.md). SCQ is a ring of 2n one-word entries holding
@@ -20,14 +20,19 @@
 // the value out and returns the index to free_. So T is any type, stored in place, with no
 // allocation per item.
 //
-// Linearizable at the edges, unlike lf::mpmc_ring: a pusher stalled inside its step does
+// Empty is linearizable, unlike lf::mpmc_ring's: a pusher stalled inside its step does
 // not make try_pop report empty while later values are complete (the popper that reaches
 // the stalled position invalidates it and moves on: verification/model/scq_ring_model.cpp
 // shows the schedule in which mpmc_ring reports empty, and asserts that scq_ring does
 // not). try_pop reports empty only after a position it held met an empty ring with the tail
-// no further than the next position (or the threshold said so). Symmetrically try_push
-// reports full only when n values are inside or being moved out by poppers that have
-// taken them but not yet returned their slots.
+// no further than the next position (or the threshold said so).
+// Full is not: try_push reports full when n slots are taken, and a slot is taken from the
+// moment a pusher draws it from free_ until a popper returns it — so a pusher stalled
+// between drawing its slot and enqueuing its index makes a later try_push report full with
+// fewer than n values inside, and a push that starts after that full answer can still be
+// popped before the stalled one. No order of the operations explains both answers: the
+// lincheck lane found it (verification/lincheck/containers_lincheck.cpp shows the schedule
+// deterministically) and checks scq_ring with exact empty answers and relaxed full ones.
 //
 // Any number of producers and consumers; try_push and try_pop are lock-free (the paper's
 // lock-freedom proof; a retry follows another thread's completed step or is bounded by the
