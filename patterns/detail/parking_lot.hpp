@@ -114,9 +114,9 @@ class parking_lot {
   // concerns every sleeper (a barrier's phase). The argument is unpark_one's: (S) after
   // [P2] reads a sleeper's (A), or that sleeper's re-check after [P1] reads the work.
   void unpark_parked() {
-    lf::fence(std::memory_order_seq_cst);  // [P2] orders the caller's publication before (S); pairs with [P1]
-    if (sleepers_.load(std::memory_order_relaxed) > 0) {  // (S) relaxed: [P2] orders it
-      epoch_.fetch_add(1, std::memory_order_seq_cst);  // (E) release half: pairs with (T)
+    lf::fence(std::memory_order_seq_cst);                 // [P2] as in unpark_one
+    if (sleepers_.load(std::memory_order_relaxed) > 0) {  // (S) as in unpark_one
+      epoch_.fetch_add(1, std::memory_order_seq_cst);     // (E) as in unpark_one
       futex_wake_all(epoch_);
     }
   }
