@@ -73,7 +73,8 @@ int main() {
     // ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
     // From call 33 on, the client is in a hurry: 1 ms per call, less than the limiter's
     // 2.5 ms between tokens once the burst is spent.
-    auto [ctx, cancel] = lf::with_timeout(lf::background(), call < 33 ? 10ms : 1ms);
+    auto [call_ctx, cancel] = lf::with_timeout(lf::background(), call < 33 ? 10ms : 1ms);
+    const lf::context& ctx = call_ctx;  // a lambda may not capture a structured binding before C++20's fix in clang 16
 
     // if err := limiter.Wait(ctx); err != nil { ... }
     if (const lf::rate_error e = limiter.wait(ctx); e != lf::rate_error::none) {
