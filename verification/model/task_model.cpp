@@ -9,13 +9,21 @@
 // a fiber's state word, which is the same whether the waker is a pool worker or not: a
 // finishing fiber (J1) against
 //   - an awaiting coroutine registering its record (J2), woken by a posted resumption
-//     (its own sync_wait driver sleeping on its word, J3/J4);
+//     (its own sync_wait driver sleeping on its word, J3/J4); the same with the fiber
+//     abandoned instead of finishing (what the pool's destroy_all does to a suspended
+//     fiber: the awaiter gets std::future_error(broken_promise));
 //   - the handle's detach (the state's two references: freed exactly once);
 //   - a thread waiter sleeping on the word (J3);
 //   - an awaiting frame destroyed while suspended (~join_awaiter withdraws, or waits for
 //     a wake-up already taken to stop touching the record, (W));
 //   - a bare join_waiter (the interface when_all and join_awaiter implement), counting
 //     its wake-ups: exactly one of "register saw done" and "wake()" happens.
+// And lf::done(ctx) (patterns/awaitables.hpp, (D1)/(D2)): a coroutine awaiting it while
+// the context is cancelled, and the same awaiter destroyed with its frame while the
+// cancel runs its callback (the withdraw through context_callback's destructor, (H2)).
+// Not here: sleep_for (the timer service runs a std::thread, which Relacy cannot), and
+// the registry of coro_fiber.hpp (a std::mutex list whose writers the pool serialises;
+// destroy_all's per-fiber step, abandon, is what the abandon cases run).
 //
 // Fibers. The producer fiber is started in before() by lf::start_fiber(nullptr, ...),
 // which runs it on the calling thread until it suspends at a model gate (a plain
@@ -32,19 +40,26 @@
 // paths whose transfers all go to noop_coroutine (a root's final_suspend, a join
 // awaiter's bool await_suspend), which never touch the trampoline's pending slot.
 //
-// Search. Every case has two threads and a handful of atomic steps on the join word.
-// Four cases are searched in full (every interleaving Relacy can produce: 40 to ~6*10^5
-// schedules). The awaiter case loops (its sync_wait driver re-reads its word after every
-// wake-up) and the full scheduler does not finish on it (measured: past 60 s), so it is
-// searched exhaustively within context bound 4 (~3.6*10^5 schedules, about 1 s): a lost
-// or double wake-up, or an unpublished result, needs one preemption (the awaiter switched
-// out between writing its record and its (J2) RMW, or the finishing fiber between storing
-// its result and its (J1) RMW), and the posted resumption (J4) one more, so 4 covers it
-// with spares. Every mutant in verification/mutants/task.cmake is killed within these
-// searches (timings and iterations in notes/taskmodel-readme.md).
+// Search. Every case has two threads and a handful of atomic steps on one word (the join
+// word, or the done awaiter's state and the context's node). Four cases are searched in
+// full (every interleaving Relacy can produce: 40 to ~6*10^5 schedules). The cases whose
+// waiting side is a sync_wait driver loop (it re-reads its word after every wake-up), and
+// the full scheduler does not finish on them (measured: past 60 s), so they are searched
+// exhaustively within a context bound: a lost or double wake-up, or an unpublished
+// result, needs one preemption (the waiting side switched out between writing its record
+// and its RMW, or the finishing side between storing its result and its RMW), and the
+// posted resumption (J4) one more. Bound 4 for the awaiter racing a finishing fiber and
+// for the destroyed done awaiter (~3.6*10^5 and ~2.6*10^5 schedules, about 1 s each);
+// bound 3 for the awaiter racing an abandoned fiber and the done awaiter racing a cancel,
+// whose longer paths made bound 4 cost 6-8 s each (3 still leaves a preemption spare). Every
+// mutant in verification/mutants/task.cmake is killed within these searches (timings and
+// iterations in notes/taskmodel-readme.md).
 #include <coroutine>
+#include <future>
 #include <utility>
 
+#include "patterns/awaitables.hpp"
+#include "patterns/context.hpp"
 #include "patterns/task.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
@@ -124,6 +139,38 @@ struct awaiter_registers_while_the_fiber_finishes : rl::test_suite<awaiter_regis
     RL_ASSERT(resumed == 1);
     RL_ASSERT(!f.handle.valid());  // co_await took the result and the handle's reference
   }
+};
+
+// The awaited fiber abandoned instead (its pool destroyed it while suspended at its
+// gate: destroy_all's abandon, on the closing thread) while a coroutine registers to
+// await it. abandon completes the fiber with broken_promise (J1): the awaiter is resumed
+// exactly once and co_await throws std::future_error; the fiber's frame and state are
+// freed exactly once (Relacy's leak and freed-memory checks).
+struct awaiter_registers_while_the_fiber_is_abandoned
+    : rl::test_suite<awaiter_registers_while_the_fiber_is_abandoned, 2> {
+  finishing_fiber f;
+  int failed = 0;  // thread 1 only
+
+  static lf::task<void> consumer(awaiter_registers_while_the_fiber_is_abandoned& t) {
+    try {
+      (void)co_await std::move(t.f.handle);
+    } catch (const std::future_error& e) {
+      RL_ASSERT(e.code() == std::future_errc::broken_promise);
+      ++t.failed;
+    }
+  }
+
+  void before() {
+    failed = 0;
+    f.start();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) return f.state->abandon();
+    lf::sync_wait(consumer(*this));
+  }
+
+  void after() { RL_ASSERT(failed == 1 && !f.handle.valid()); }
 };
 
 // (J1) vs detach: the state has two references, the frame's (dropped by complete) and
@@ -232,6 +279,76 @@ struct awaiting_frame_destroyed_while_the_fiber_finishes
   }
 };
 
+// lf::done(ctx) (patterns/awaitables.hpp, (D1)/(D2)): thread 0 writes a payload and
+// cancels the context; thread 1 is a coroutine awaiting done(ctx), driven by sync_wait.
+// The callback may run before, during or after the awaiter's registration: it must be
+// resumed exactly once (DEADLOCK if never: sync_wait never returns) and see the payload.
+struct done_waiter_suspends_while_the_context_is_cancelled
+    : rl::test_suite<done_waiter_suspends_while_the_context_is_cancelled, 2> {
+  lf::context ctx;
+  lf::cancel_func cancel;
+  lf::cell<int> payload;
+  int resumed = 0;  // thread 1 only
+
+  static lf::task<void> waiter(done_waiter_suspends_while_the_context_is_cancelled& t) {
+    co_await lf::done(t.ctx);
+    ++t.resumed;
+    RL_ASSERT(*t.payload.read() == 42);
+  }
+
+  void before() {
+    resumed = 0;
+    auto [c, f] = lf::with_cancel(lf::background());
+    ctx = c;
+    cancel = f;
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      *payload.write() = 42;
+      cancel();
+      return;
+    }
+    lf::sync_wait(waiter(*this));
+  }
+
+  void after() { RL_ASSERT(resumed == 1); }
+};
+
+// The same awaiter destroyed while suspended (its pool closing: abandon) as the context
+// is cancelled: ~done_awaiter deregisters its callback, or waits for a callback already
+// running to return, before the frame is freed; the callback touches neither the frame
+// nor the fiber's state after that (ACCESS TO FREED MEMORY otherwise).
+struct done_waiter_destroyed_while_the_context_is_cancelled
+    : rl::test_suite<done_waiter_destroyed_while_the_context_is_cancelled, 2> {
+  lf::context ctx;
+  lf::cancel_func cancel;
+  lf::join_handle<void> awaiting;
+  lf::detail::coro_fiber* awaiting_state = nullptr;
+
+  static lf::task<void> waiter(done_waiter_destroyed_while_the_context_is_cancelled& t) {
+    co_await fiber_of{&t.awaiting_state};
+    co_await lf::done(t.ctx);
+  }
+
+  void before() {
+    auto [c, f] = lf::with_cancel(lf::background());
+    ctx = c;
+    cancel = f;
+    awaiting = lf::start_fiber<void>(nullptr, waiter(*this));  // runs until it suspends
+    RL_ASSERT(awaiting_state != nullptr && !awaiting.is_ready());
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      cancel();
+      return;
+    }
+    awaiting_state->abandon();
+    awaiting.detach();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -242,11 +359,17 @@ int main(int argc, char** argv) {
       {
           {"awaiter_registers_while_the_fiber_finishes", search::bounded(4),
            simulate<awaiter_registers_while_the_fiber_finishes>},
+          {"awaiter_registers_while_the_fiber_is_abandoned", search::bounded(3),
+           simulate<awaiter_registers_while_the_fiber_is_abandoned>},
           {"detach_races_the_fiber_finishing", search::full(), simulate<detach_races_the_fiber_finishing>},
           {"thread_waiter_sleeps_while_the_fiber_finishes", search::full(),
            simulate<thread_waiter_sleeps_while_the_fiber_finishes>},
           {"waiter_record_is_woken_exactly_once", search::full(), simulate<waiter_record_is_woken_exactly_once>},
           {"awaiting_frame_destroyed_while_the_fiber_finishes", search::full(),
            simulate<awaiting_frame_destroyed_while_the_fiber_finishes>},
+          {"done_waiter_suspends_while_the_context_is_cancelled", search::bounded(3),
+           simulate<done_waiter_suspends_while_the_context_is_cancelled>},
+          {"done_waiter_destroyed_while_the_context_is_cancelled", search::bounded(4),
+           simulate<done_waiter_destroyed_while_the_context_is_cancelled>},
       });
 }

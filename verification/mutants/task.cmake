@@ -8,3 +8,6 @@ lf_mutant(task_complete_wakes_unregistered MODEL task_model CASE waiter_record_i
 lf_mutant(task_state_one_reference MODEL task_model CASE detach_races_the_fiber_finishing EXPECT "ACCESS TO FREED MEMORY|DOUBLE FREE")
 lf_mutant(task_withdraw_ignores_done MODEL task_model CASE awaiting_frame_destroyed_while_the_fiber_finishes EXPECT "ACCESS TO FREED MEMORY")
 lf_mutant(task_wake_without_reference MODEL task_model CASE awaiting_frame_destroyed_while_the_fiber_finishes EXPECT "ACCESS TO FREED MEMORY")
+# patterns/awaitables.hpp, done(ctx) ((D1)/(D2)) and its withdraw through context_callback's (H2):
+lf_mutant(task_done_suspends_after_fired MODEL task_model CASE done_waiter_suspends_while_the_context_is_cancelled EXPECT "DEADLOCK")
+lf_mutant(task_done_callback_not_awaited MODEL task_model CASE done_waiter_destroyed_while_the_context_is_cancelled EXPECT "ACCESS TO FREED MEMORY")
