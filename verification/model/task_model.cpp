@@ -21,9 +21,9 @@
 // And lf::done(ctx) (patterns/awaitables.hpp, (D1)/(D2)): a coroutine awaiting it while
 // the context is cancelled, and the same awaiter destroyed with its frame while the
 // cancel runs its callback (the withdraw through context_callback's destructor, (H2)).
-// Not here: sleep_for (the timer service runs a std::thread, which Relacy cannot), and
-// the registry of coro_fiber.hpp (a std::mutex list whose writers the pool serialises;
-// destroy_all's per-fiber step, abandon, is what the abandon cases run).
+// And coro_fiber.hpp's registry: destroy_all (the pool's destruction) abandoning two
+// suspended fibers while a thread waits on their handles.
+// Not here: sleep_for (the timer service runs a std::thread, which Relacy cannot).
 //
 // Fibers. The producer fiber is started in before() by lf::start_fiber(nullptr, ...),
 // which runs it on the calling thread until it suspends at a model gate (a plain
@@ -51,7 +51,9 @@
 // posted resumption (J4) one more. Bound 4 for the awaiter racing a finishing fiber and
 // for the destroyed done awaiter (~3.6*10^5 and ~2.6*10^5 schedules, about 1 s each);
 // bound 3 for the awaiter racing an abandoned fiber and the done awaiter racing a cancel,
-// whose longer paths made bound 4 cost 6-8 s each (3 still leaves a preemption spare). Every
+// whose longer paths made bound 4 cost 6-8 s each (3 still leaves a preemption spare);
+// bound 2 for destroy_all (one preemption loses a wake-up, 2 leaves one spare; bound 3
+// took 2.4 s and the full search ran past 60 s, measured). Every
 // mutant in verification/mutants/task.cmake is killed within these searches (timings and
 // iterations in notes/taskmodel-readme.md).
 #include <coroutine>
@@ -279,6 +281,39 @@ struct awaiting_frame_destroyed_while_the_fiber_finishes
   }
 };
 
+// The pool's destruction (coro_fiber.hpp, coro_registry::destroy_all): two suspended
+// fibers in a registry are abandoned by the closing thread while a thread waits on both
+// handles (J3). Each wait ends with std::future_error(broken_promise) (a fiber skipped is
+// a DEADLOCK), and every frame and state is freed exactly once. (A fiber awaiting another
+// in the same registry needs a real pool, whose closed queue refuses the wake-up; that
+// ordering is the unit tests'.)
+struct destroy_all_fails_the_thread_waiters : rl::test_suite<destroy_all_fails_the_thread_waiters, 2> {
+  lf::detail::coro_registry registry;
+  finishing_fiber a, b;
+
+  static void expect_broken_promise(lf::join_handle<int>& h) {
+    try {
+      (void)h.get();
+      RL_ASSERT(!"an abandoned fiber's handle returned a value");
+    } catch (const std::future_error& e) {
+      RL_ASSERT(e.code() == std::future_errc::broken_promise);
+    }
+  }
+
+  void before() {
+    a.start();
+    b.start();
+    registry.add(*a.state);
+    registry.add(*b.state);
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) return registry.destroy_all(nullptr);
+    expect_broken_promise(a.handle);
+    expect_broken_promise(b.handle);
+  }
+};
+
 // lf::done(ctx) (patterns/awaitables.hpp, (D1)/(D2)): thread 0 writes a payload and
 // cancels the context; thread 1 is a coroutine awaiting done(ctx), driven by sync_wait.
 // The callback may run before, during or after the awaiter's registration: it must be
@@ -367,6 +402,7 @@ int main(int argc, char** argv) {
           {"waiter_record_is_woken_exactly_once", search::full(), simulate<waiter_record_is_woken_exactly_once>},
           {"awaiting_frame_destroyed_while_the_fiber_finishes", search::full(),
            simulate<awaiting_frame_destroyed_while_the_fiber_finishes>},
+          {"destroy_all_fails_the_thread_waiters", search::bounded(2), simulate<destroy_all_fails_the_thread_waiters>},
           {"done_waiter_suspends_while_the_context_is_cancelled", search::bounded(3),
            simulate<done_waiter_suspends_while_the_context_is_cancelled>},
           {"done_waiter_destroyed_while_the_context_is_cancelled", search::bounded(4),

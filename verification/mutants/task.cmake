@@ -11,3 +11,5 @@ lf_mutant(task_wake_without_reference MODEL task_model CASE awaiting_frame_destr
 # patterns/awaitables.hpp, done(ctx) ((D1)/(D2)) and its withdraw through context_callback's (H2):
 lf_mutant(task_done_suspends_after_fired MODEL task_model CASE done_waiter_suspends_while_the_context_is_cancelled EXPECT "DEADLOCK")
 lf_mutant(task_done_callback_not_awaited MODEL task_model CASE done_waiter_destroyed_while_the_context_is_cancelled EXPECT "ACCESS TO FREED MEMORY")
+# patterns/detail/coro_fiber.hpp, the registry's destroy_all at the pool's destruction:
+lf_mutant(task_destroy_all_skips_last MODEL task_model CASE destroy_all_fails_the_thread_waiters EXPECT "DEADLOCK")
