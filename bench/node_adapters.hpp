@@ -424,17 +424,24 @@ struct moodycamel_queue_tokens {
     std::optional<moodycamel::ProducerToken> producer;
     std::optional<moodycamel::ConsumerToken> consumer;
   };
+  // A thread remembers its slots in the last few queues it used (ping-pong uses two at
+  // once), so alternating between queues does not take a new slot each time.
   tokens& mine() {
-    thread_local std::uint64_t serial_seen = 0;
-    thread_local tokens* slot = nullptr;
-    if (serial_seen != serial) {
-      const std::size_t i = next_slot.fetch_add(1, std::memory_order_relaxed);
-      if (i >= max_threads) throw std::length_error("moodycamel_queue_tokens: more than 64 threads");
-      slot = &slots[i];
-      slot->producer.emplace(q);
-      slot->consumer.emplace(q);
-      serial_seen = serial;
+    struct seen {
+      std::uint64_t serial = 0;
+      tokens* slot = nullptr;
+    };
+    thread_local seen cache[4];
+    thread_local unsigned next_victim = 0;
+    for (const seen& c : cache) {
+      if (c.serial == serial) return *c.slot;
     }
+    const std::size_t i = next_slot.fetch_add(1, std::memory_order_relaxed);
+    if (i >= max_threads) throw std::length_error("moodycamel_queue_tokens: more than 64 threads");
+    tokens* slot = &slots[i];
+    slot->producer.emplace(q);
+    slot->consumer.emplace(q);
+    cache[next_victim++ % 4] = seen{serial, slot};
     return *slot;
   }
   static std::uint64_t next_serial() {
