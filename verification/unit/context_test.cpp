@@ -260,9 +260,13 @@ TEST(context, a_timeout_fires_and_its_descendants_see_deadline_exceeded) {
 TEST(context, deadlines_fire_in_deadline_order) {
   std::mutex m;
   std::vector<int> order;
-  auto [late, c3] = lf::with_timeout(lf::background(), 50ms);
-  auto [early, c1] = lf::with_timeout(lf::background(), 10ms);
-  auto [middle, c2] = lf::with_timeout(lf::background(), 30ms);
+  // One origin for the three deadlines: three with_timeout calls would each add to their
+  // own now(), and a thread descheduled for 20 ms between them (seen under TSan on a busy
+  // 2-core machine) would give `middle` a deadline after `late`'s.
+  const auto t0 = lf::wait_clock::now();
+  auto [late, c3] = lf::with_deadline(lf::background(), t0 + 50ms);
+  auto [early, c1] = lf::with_deadline(lf::background(), t0 + 10ms);
+  auto [middle, c2] = lf::with_deadline(lf::background(), t0 + 30ms);
   std::latch all_ran(3);
   auto note = [&](int i) {
     return [&, i] {
@@ -276,8 +280,10 @@ TEST(context, deadlines_fire_in_deadline_order) {
   auto h1 = lf::after_func(early, note(1));
   auto h2 = lf::after_func(middle, note(2));
   auto h3 = lf::after_func(late, note(3));
-  // Not late.done().wait(): done is set before the timer thread runs late's after_func,
-  // so a waiter woken by done could look before note(3) ran.
+  // Registered in deadline order, so a context already done at its registration runs f
+  // here before the later ones can fire. Not late.done().wait(): done is set before the
+  // timer thread runs late's after_func, so a waiter woken by done could look before
+  // note(3) ran.
   all_ran.wait();
   std::lock_guard<std::mutex> g(m);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
