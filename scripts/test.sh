@@ -19,6 +19,7 @@ scripts/deps.sh bench  # for the last lane; first, so that a missing package sto
 
 passed=0
 failed=0
+failures=()  # "preset: test" for every test that failed, listed again at the end
 # lane PRESET LABEL-REGEX: runs one lane, adds its counts to the totals.
 lane() {
   local preset=$1 labels=$2 log
@@ -29,9 +30,15 @@ lane() {
   set -e
   local line
   line=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$log" | tail -n1 || true)
+  # ctest lists each failed test after "The following tests FAILED:" as "<n> - <name> (<why>)".
+  local name
+  while IFS= read -r name; do
+    failures+=("$preset: $name")
+  done < <(sed -n '/The following tests FAILED:/,$p' "$log" | sed -nE 's/^[[:space:]]+[0-9]+ - (.*)$/\1/p')
   rm -f "$log"
   if [ -z "$line" ]; then
     echo "lf test: no summary from ctest for $preset/$labels" >&2
+    failures+=("$preset: no summary from ctest for the lanes $labels")
     failed=$((failed + 1))
     return
   fi
@@ -77,6 +84,7 @@ if cmake -S verification/install -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH=
   passed=$((passed + 1))
 else
   echo "lf test: the installed package did not build and run a consumer" >&2
+  failures+=("install: the consumer of the installed package")
   failed=$((failed + 1))
 fi
 
@@ -84,5 +92,9 @@ build bench
 lane bench bench_smoke
 
 echo
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "lf test: these failed (their output is above, under the lane that ran them):"
+  printf '  %s\n' "${failures[@]}"
+fi
 echo "lf test: $passed passed, $failed failed (${SECONDS}s)"
 [ "$failed" -eq 0 ]

@@ -57,15 +57,8 @@ constexpr boost::memory_order to_boost(std::memory_order o) noexcept {
 // which cannot see an asm load and would lose its acquire edge.
 // -DLF_WIDE_LOAD_SSE=0 turns it off.
 #if !defined(LF_WIDE_LOAD_SSE)
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LF_WIDE_LOAD_SSE 0
-#endif
-#endif
-#if !defined(LF_WIDE_LOAD_SSE)
+#if defined(__x86_64__) && !LF_TSAN
 #define LF_WIDE_LOAD_SSE 1
-#endif
 #else
 #define LF_WIDE_LOAD_SSE 0
 #endif

@@ -5,6 +5,10 @@
 //                   atomic, fence, shared cell and wait onto Relacy.
 // LF_ENABLE_ASSERT  turns LF_ASSERT on in optimised builds (test presets define it);
 //                   debug builds (no NDEBUG) have it on anyway.
+// LF_ASAN, LF_TSAN  1 in a build with AddressSanitizer / ThreadSanitizer, else 0, with
+//                   either compiler: g++ defines __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__,
+//                   clang 14 defines neither and answers __has_feature instead.
+//                   LF_UNDER_TSAN (the tsan preset defines it) forces LF_TSAN.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +17,28 @@
 
 #if defined(LF_MODEL_RELACY)
 #include "sync/detail/relacy.hpp"
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LF_ASAN 1
+#endif
+#endif
+#if !defined(LF_ASAN)
+#define LF_ASAN 0
+#endif
+
+#if defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
+#define LF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LF_TSAN 1
+#endif
+#endif
+#if !defined(LF_TSAN)
+#define LF_TSAN 0
 #endif
 
 namespace lf {

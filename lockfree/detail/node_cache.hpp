@@ -25,10 +25,11 @@
 #include <cstddef>
 #include <new>
 
+#include "sync/config.hpp"
+
 namespace lf::detail {
 
-#if defined(LF_MODEL_RELACY) || defined(LF_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__) || \
-    defined(__SANITIZE_THREAD__)
+#if defined(LF_MODEL_RELACY) || LF_ASAN || LF_TSAN
 inline constexpr bool node_cache_enabled = false;
 #else
 inline constexpr bool node_cache_enabled = true;

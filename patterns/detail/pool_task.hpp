@@ -58,7 +58,7 @@ struct pool_task {
   // False for a coroutine's resumption: it never takes a slot of the queue limit (a
   // suspended coroutine must be able to resume whatever the queue holds).
   bool holds_slot = true;
-#if defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
+#if LF_TSAN
   void publish() noexcept { handed_over.store(true, std::memory_order_release); }
   void receive() const noexcept { (void)handed_over.load(std::memory_order_acquire); }
   lf::atomic<bool> handed_over{false};

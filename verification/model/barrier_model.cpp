@@ -141,13 +141,12 @@ struct phaser_deregisters_during_advance : rl::test_suite<phaser_deregisters_dur
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"central_two_phases", search::random(200000), simulate<central_two_phases>},
-          {"dissemination_two_phases", search::random(200000), simulate<dissemination_two_phases>},
-          {"drop_races_arrivals", search::random(200000), simulate<drop_races_arrivals>},
-          {"phaser_deregisters_during_advance", search::random(200000), simulate<phaser_deregisters_during_advance>},
+          LF_MODEL_CASE("central_two_phases", search::random(200000), central_two_phases),
+          LF_MODEL_CASE("dissemination_two_phases", search::random(200000), dissemination_two_phases),
+          LF_MODEL_CASE("drop_races_arrivals", search::random(200000), drop_races_arrivals),
+          LF_MODEL_CASE("phaser_deregisters_during_advance", search::random(200000), phaser_deregisters_during_advance),
       });
 }

@@ -378,23 +378,22 @@ struct cancel_wakes_a_blocked_receiver : rl::test_suite<cancel_wakes_a_blocked_r
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"send_races_parking_receiver", search::bounded(2), simulate<send_races_parking_receiver>},
-          {"recv_races_parking_sender", search::bounded(2), simulate<recv_races_parking_sender>},
-          {"relay_behind_a_slow_producer", search::random(2000000), simulate<relay_behind_a_slow_producer>},
-          {"relay_behind_a_slow_receiver", search::random(2000000), simulate<relay_behind_a_slow_receiver>},
-          {"unbuffered_handoff", search::bounded(2), simulate<unbuffered_handoff>},
-          {"timed_handoff_is_all_or_nothing", search::bounded(2), simulate<timed_handoff_is_all_or_nothing>},
-          {"close_wakes_blocked_receivers", search::random(200000), simulate<close_wakes_blocked_receivers>},
-          {"close_races_an_unbuffered_pair", search::random(200000), simulate<close_races_an_unbuffered_pair>},
-          {"close_races_blocked_sender", search::random(200000), simulate<close_races_blocked_sender>},
-          {"select_claims_exactly_one_case", search::random(200000), simulate<select_claims_one_case<false>>},
-          {"list_select_claims_exactly_one_case", search::random(200000), simulate<select_claims_one_case<true>>},
-          {"select_over_buffered_channels", search::random(1000000), simulate<select_over_buffered_channels>},
-          {"two_by_two_through_one_slot", search::random(1000000), simulate<two_by_two_through_one_slot>},
-          {"cancel_wakes_a_blocked_receiver", search::bounded(2), simulate<cancel_wakes_a_blocked_receiver>},
+          LF_MODEL_CASE("send_races_parking_receiver", search::bounded(2), send_races_parking_receiver),
+          LF_MODEL_CASE("recv_races_parking_sender", search::bounded(2), recv_races_parking_sender),
+          LF_MODEL_CASE("relay_behind_a_slow_producer", search::random(2000000), relay_behind_a_slow_producer),
+          LF_MODEL_CASE("relay_behind_a_slow_receiver", search::random(2000000), relay_behind_a_slow_receiver),
+          LF_MODEL_CASE("unbuffered_handoff", search::bounded(2), unbuffered_handoff),
+          LF_MODEL_CASE("timed_handoff_is_all_or_nothing", search::bounded(2), timed_handoff_is_all_or_nothing),
+          LF_MODEL_CASE("close_wakes_blocked_receivers", search::random(200000), close_wakes_blocked_receivers),
+          LF_MODEL_CASE("close_races_an_unbuffered_pair", search::random(200000), close_races_an_unbuffered_pair),
+          LF_MODEL_CASE("close_races_blocked_sender", search::random(200000), close_races_blocked_sender),
+          LF_MODEL_CASE("select_claims_exactly_one_case", search::random(200000), select_claims_one_case<false>),
+          LF_MODEL_CASE("list_select_claims_exactly_one_case", search::random(200000), select_claims_one_case<true>),
+          LF_MODEL_CASE("select_over_buffered_channels", search::random(1000000), select_over_buffered_channels),
+          LF_MODEL_CASE("two_by_two_through_one_slot", search::random(1000000), two_by_two_through_one_slot),
+          LF_MODEL_CASE("cancel_wakes_a_blocked_receiver", search::bounded(2), cancel_wakes_a_blocked_receiver),
       });
 }

@@ -149,13 +149,11 @@ struct growth_during_steals : rl::test_suite<growth_during_steals, 2> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"last_element_race", search::bounded(4), simulate<last_element_race>},
-                                  {"two_thieves", search::bounded(2), simulate<two_thieves>},
-                                  {"growth_during_steals", search::random(200000), simulate<growth_during_steals>},
-                                  {"growth_during_steals_bound2", search::bounded(2),
-                                   simulate<growth_during_steals>},
+                                  LF_MODEL_CASE("last_element_race", search::bounded(4), last_element_race),
+                                  LF_MODEL_CASE("two_thieves", search::bounded(2), two_thieves),
+                                  LF_MODEL_CASE("growth_during_steals", search::random(200000), growth_during_steals),
+                                  LF_MODEL_CASE("growth_during_steals_bound2", search::bounded(2), growth_during_steals),
                               });
 }

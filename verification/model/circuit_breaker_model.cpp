@@ -121,13 +121,11 @@ struct trip_publishes_open_period : rl::test_suite<trip_publishes_open_period, 2
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"half_open_admits_at_most_max_requests", search::random(100000),
-           simulate<half_open_admits_at_most_max_requests>},
-          {"stale_outcome_is_dropped", search::random(100000), simulate<stale_outcome_is_dropped>},
-          {"trip_publishes_open_period", search::random(100000), simulate<trip_publishes_open_period>},
+          LF_MODEL_CASE("half_open_admits_at_most_max_requests", search::random(100000), half_open_admits_at_most_max_requests),
+          LF_MODEL_CASE("stale_outcome_is_dropped", search::random(100000), stale_outcome_is_dropped),
+          LF_MODEL_CASE("trip_publishes_open_period", search::random(100000), trip_publishes_open_period),
       });
 }

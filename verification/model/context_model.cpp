@@ -210,14 +210,13 @@ struct parent_and_child_cancel_race : rl::test_suite<parent_and_child_cancel_rac
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"child_registers_while_parent_cancels", search::bounded(2), simulate<child_registers_while_parent_cancels>},
-          {"waiter_parks_while_cancel_runs", search::bounded(2), simulate<waiter_parks_while_cancel_runs>},
-          {"after_func_stop_races_cancel", search::bounded(2), simulate<after_func_stop_races_cancel>},
-          {"child_dropped_while_parent_cancels", search::bounded(2), simulate<child_dropped_while_parent_cancels>},
-          {"parent_and_child_cancel_race", search::bounded(2), simulate<parent_and_child_cancel_race>},
+          LF_MODEL_CASE("child_registers_while_parent_cancels", search::bounded(2), child_registers_while_parent_cancels),
+          LF_MODEL_CASE("waiter_parks_while_cancel_runs", search::bounded(2), waiter_parks_while_cancel_runs),
+          LF_MODEL_CASE("after_func_stop_races_cancel", search::bounded(2), after_func_stop_races_cancel),
+          LF_MODEL_CASE("child_dropped_while_parent_cancels", search::bounded(2), child_dropped_while_parent_cancels),
+          LF_MODEL_CASE("parent_and_child_cancel_race", search::bounded(2), parent_and_child_cancel_race),
       });
 }

@@ -93,11 +93,9 @@ struct two_pushers_one_popper : stack_case<two_pushers_one_popper, 3> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"push_pop_two_threads", search::random(300000), simulate<push_pop_two_threads>},
-                                  {"two_pushers_one_popper", search::random(300000),
-                                   simulate<two_pushers_one_popper>},
+                                  LF_MODEL_CASE("push_pop_two_threads", search::random(300000), push_pop_two_threads),
+                                  LF_MODEL_CASE("two_pushers_one_popper", search::random(300000), two_pushers_one_popper),
                               });
 }

@@ -273,16 +273,14 @@ struct treiber_over_epochs : rl::test_suite<treiber_over_epochs, 2> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"reader_vs_retire", search::bounded(2), simulate<reader_vs_retire>},
-                                  {"pin_vs_advance", search::bounded(2), simulate<pin_vs_advance>},
-                                  {"pin_vs_advance_random", search::random(300000), simulate<pin_vs_advance>},
-                                  {"two_retirers", search::bounded(2), simulate<two_retirers>},
-                                  {"seal_frees_an_old_bag", search::bounded(2), simulate<seal_frees_an_old_bag>},
-                                  {"treiber_over_epochs", search::bounded(1), simulate<treiber_over_epochs>},
-                                  {"treiber_over_epochs_random", search::random(200000),
-                                   simulate<treiber_over_epochs>},
+                                  LF_MODEL_CASE("reader_vs_retire", search::bounded(2), reader_vs_retire),
+                                  LF_MODEL_CASE("pin_vs_advance", search::bounded(2), pin_vs_advance),
+                                  LF_MODEL_CASE("pin_vs_advance_random", search::random(300000), pin_vs_advance),
+                                  LF_MODEL_CASE("two_retirers", search::bounded(2), two_retirers),
+                                  LF_MODEL_CASE("seal_frees_an_old_bag", search::bounded(2), seal_frees_an_old_bag),
+                                  LF_MODEL_CASE("treiber_over_epochs", search::bounded(1), treiber_over_epochs),
+                                  LF_MODEL_CASE("treiber_over_epochs_random", search::random(200000), treiber_over_epochs),
                               });
 }

@@ -145,14 +145,11 @@ struct reader_vs_recycled_address : rl::test_suite<reader_vs_recycled_address, 2
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"reader_vs_retire", search::bounded(2), simulate<reader_vs_retire>},
-                                  {"reader_vs_retire_random", search::random(100000), simulate<reader_vs_retire>},
-                                  {"two_hazard_pointers_at_once", search::bounded(2),
-                                   simulate<two_hazard_pointers_at_once>},
-                                  {"reader_vs_recycled_address", search::bounded(2),
-                                   simulate<reader_vs_recycled_address>},
+                                  LF_MODEL_CASE("reader_vs_retire", search::bounded(2), reader_vs_retire),
+                                  LF_MODEL_CASE("reader_vs_retire_random", search::random(100000), reader_vs_retire),
+                                  LF_MODEL_CASE("two_hazard_pointers_at_once", search::bounded(2), two_hazard_pointers_at_once),
+                                  LF_MODEL_CASE("reader_vs_recycled_address", search::bounded(2), reader_vs_recycled_address),
                               });
 }

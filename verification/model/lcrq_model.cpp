@@ -14,20 +14,17 @@
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   using namespace lf::model::ring_queue;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"one_cell", search::bounded(2), simulate<one_cell<lf::lcrq, int>>},
-          {"one_cell_boxed", search::bounded(2), simulate<one_cell<lf::lcrq, boxed>>},
-          {"ring_closes_while_pushers_race", search::random(150000), simulate<ring_closes_while_pushers_race<lf::lcrq, int>>},
-          {"ring_closes_while_pushers_race_boxed", search::random(150000),
-           simulate<ring_closes_while_pushers_race<lf::lcrq, boxed>>},
-          {"ring_closes_while_pushers_race_boxed_bare", search::random(150000),
-           simulate<ring_closes_while_pushers_race<lf::lcrq, boxed, lf::test::deferred_reclaimer>>},
-          {"pusher_stalled_on_a_closing_ring", search::random(150000), simulate<pusher_stalled_on_a_closing_ring<lf::lcrq, int>>},
-          {"two_poppers_one_pusher", search::random(150000), simulate<two_poppers_one_pusher<lf::lcrq, int>>},
-          {"two_poppers_one_pusher_boxed", search::random(150000), simulate<two_poppers_one_pusher<lf::lcrq, boxed>>},
+          LF_MODEL_CASE("one_cell", search::bounded(2), one_cell<lf::lcrq, int>),
+          LF_MODEL_CASE("one_cell_boxed", search::bounded(2), one_cell<lf::lcrq, boxed>),
+          LF_MODEL_CASE("ring_closes_while_pushers_race", search::random(150000), ring_closes_while_pushers_race<lf::lcrq, int>),
+          LF_MODEL_CASE("ring_closes_while_pushers_race_boxed", search::random(150000), ring_closes_while_pushers_race<lf::lcrq, boxed>),
+          LF_MODEL_CASE("ring_closes_while_pushers_race_boxed_bare", search::random(150000), ring_closes_while_pushers_race<lf::lcrq, boxed, lf::test::deferred_reclaimer>),
+          LF_MODEL_CASE("pusher_stalled_on_a_closing_ring", search::random(150000), pusher_stalled_on_a_closing_ring<lf::lcrq, int>),
+          LF_MODEL_CASE("two_poppers_one_pusher", search::random(150000), two_poppers_one_pusher<lf::lcrq, int>),
+          LF_MODEL_CASE("two_poppers_one_pusher_boxed", search::random(150000), two_poppers_one_pusher<lf::lcrq, boxed>),
       });
 }

@@ -1,13 +1,19 @@
 // lf model lane — a small driver around rl::simulate. Each model test binary lists its
-// cases with the search each one needs; `binary` runs them all, `binary NAME` one.
+// cases with the search each one needs, as LF_MODEL_CASE(name, search, Test); `binary`
+// runs them all, `binary NAME` one.
 // A failing case prints "lf-model: NAME: FAILED (VERDICT)": the mutant lane matches
 // that line to prove a mutant is caught by the verdict it was written to provoke.
+// A mutant runs one case, so its build defines LF_MODEL_ONLY_CASE="NAME": the other
+// cases' tests are then never instantiated (Relacy's simulation of each is most of a
+// model binary's code; measured, the mutant lane's build halved), and the binary runs
+// and knows only that case.
 #pragma once
 
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "sync/config.hpp"  // includes Relacy under LF_MODEL_RELACY
 
@@ -34,10 +40,31 @@ bool simulate(rl::test_params& p) {
   return rl::simulate<Test>(p);
 }
 
+// Whether this binary builds the case `name` (every case, unless LF_MODEL_ONLY_CASE).
+constexpr bool built(std::string_view name) {
+#if defined(LF_MODEL_ONLY_CASE)
+  return name == std::string_view(LF_MODEL_ONLY_CASE);
+#else
+  (void)name;
+  return true;
+#endif
+}
+
+// The case's runner, or none where this binary does not build the case.
+template <bool Built, class Test>
+constexpr bool (*runner())(rl::test_params&) {
+  if constexpr (Built) {
+    return &simulate<Test>;
+  } else {
+    return nullptr;
+  }
+}
+
 inline int run_cases(int argc, char** argv, std::initializer_list<model_case> cases) {
   const char* only = argc > 1 ? argv[1] : nullptr;
   int failed = 0, ran = 0;
   for (const model_case& c : cases) {
+    if (c.run == nullptr) continue;  // not built (LF_MODEL_ONLY_CASE names another)
     if (only != nullptr && std::strcmp(only, c.name) != 0) continue;
     rl::test_params p;
     p.search_type = c.how.type;
@@ -64,3 +91,8 @@ inline int run_cases(int argc, char** argv, std::initializer_list<model_case> ca
 }
 
 }  // namespace lf::model
+
+// One row of a case table: LF_MODEL_CASE("name", search::random(n), Test). The test type
+// may be a template-id with commas (the macro's last argument takes them all).
+#define LF_MODEL_CASE(name, how, ...) \
+  ::lf::model::model_case { name, how, ::lf::model::runner<::lf::model::built(name), __VA_ARGS__>() }

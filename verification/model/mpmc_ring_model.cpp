@@ -137,17 +137,13 @@ struct empty_behind_slow_producer
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"two_producers_one_consumer", search::random(20000),
-                                   simulate<two_producers_one_consumer>},
-                                  {"one_slot_request", search::random(20000), simulate<one_slot_request>},
-                                  {"one_producer_two_consumers", search::random(20000),
-                                   simulate<one_producer_two_consumers>},
-                                  {"wraparound", search::random(20000), simulate<wraparound>},
-                                  {"wraparound_bound2", search::bounded(2), simulate<wraparound>},
-                                  {"empty_behind_slow_producer", search::random(20000),
-                                   simulate<empty_behind_slow_producer>},
+                                  LF_MODEL_CASE("two_producers_one_consumer", search::random(20000), two_producers_one_consumer),
+                                  LF_MODEL_CASE("one_slot_request", search::random(20000), one_slot_request),
+                                  LF_MODEL_CASE("one_producer_two_consumers", search::random(20000), one_producer_two_consumers),
+                                  LF_MODEL_CASE("wraparound", search::random(20000), wraparound),
+                                  LF_MODEL_CASE("wraparound_bound2", search::bounded(2), wraparound),
+                                  LF_MODEL_CASE("empty_behind_slow_producer", search::random(20000), empty_behind_slow_producer),
                               });
 }

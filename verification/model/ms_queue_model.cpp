@@ -180,18 +180,13 @@ struct three_pushers_bare : queue_case<three_pushers_bare, 3, bare_queue> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"push_pop_two_threads", search::bounded(1), simulate<push_pop_two_threads>},
-                                  {"push_pop_two_threads_random", search::random(200000),
-                                   simulate<push_pop_two_threads>},
-                                  {"two_pushers_one_popper", search::random(300000),
-                                   simulate<two_pushers_one_popper<queue>>},
-                                  {"two_poppers_one_pusher", search::random(300000),
-                                   simulate<two_poppers_one_pusher>},
-                                  {"two_pushers_one_popper_bare", search::random(300000),
-                                   simulate<two_pushers_one_popper<bare_queue>>},
-                                  {"three_pushers_bare", search::bounded(1), simulate<three_pushers_bare>},
+                                  LF_MODEL_CASE("push_pop_two_threads", search::bounded(1), push_pop_two_threads),
+                                  LF_MODEL_CASE("push_pop_two_threads_random", search::random(200000), push_pop_two_threads),
+                                  LF_MODEL_CASE("two_pushers_one_popper", search::random(300000), two_pushers_one_popper<queue>),
+                                  LF_MODEL_CASE("two_poppers_one_pusher", search::random(300000), two_poppers_one_pusher),
+                                  LF_MODEL_CASE("two_pushers_one_popper_bare", search::random(300000), two_pushers_one_popper<bare_queue>),
+                                  LF_MODEL_CASE("three_pushers_bare", search::bounded(1), three_pushers_bare),
                               });
 }

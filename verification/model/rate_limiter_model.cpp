@@ -102,12 +102,11 @@ struct cancel_races_a_queued_reservation : rl::test_suite<cancel_races_a_queued_
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"set_limit_races_reserve_and_cancel", search::random(100000), simulate<set_limit_races_reserve_and_cancel>},
-          {"allows_race_for_the_last_token", search::random(100000), simulate<allows_race_for_the_last_token>},
-          {"cancel_races_a_queued_reservation", search::random(100000), simulate<cancel_races_a_queued_reservation>},
+          LF_MODEL_CASE("set_limit_races_reserve_and_cancel", search::random(100000), set_limit_races_reserve_and_cancel),
+          LF_MODEL_CASE("allows_race_for_the_last_token", search::random(100000), allows_race_for_the_last_token),
+          LF_MODEL_CASE("cancel_races_a_queued_reservation", search::random(100000), cancel_races_a_queued_reservation),
       });
 }

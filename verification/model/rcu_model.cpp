@@ -290,17 +290,16 @@ struct treiber_over_rcu : rl::test_suite<treiber_over_rcu, 2> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"reader_vs_synchronize", search::full(), simulate<reader_vs_synchronize>},
-          {"reader_enters_during_grace_period", search::bounded(3), simulate<reader_enters_during_grace_period>},
-          {"concurrent_grace_periods", search::random(200000), simulate<concurrent_grace_periods>},
-          {"nested_sections", search::bounded(3), simulate<nested_sections>},
-          {"retire_and_barrier", search::bounded(2), simulate<retire_and_barrier>},
-          {"collectors_in_turn", search::bounded(1), simulate<collectors_in_turn>},
-          {"treiber_over_rcu", search::bounded(1), simulate<treiber_over_rcu>},
-          {"treiber_over_rcu_random", search::random(100000), simulate<treiber_over_rcu>},
+          LF_MODEL_CASE("reader_vs_synchronize", search::full(), reader_vs_synchronize),
+          LF_MODEL_CASE("reader_enters_during_grace_period", search::bounded(3), reader_enters_during_grace_period),
+          LF_MODEL_CASE("concurrent_grace_periods", search::random(200000), concurrent_grace_periods),
+          LF_MODEL_CASE("nested_sections", search::bounded(3), nested_sections),
+          LF_MODEL_CASE("retire_and_barrier", search::bounded(2), retire_and_barrier),
+          LF_MODEL_CASE("collectors_in_turn", search::bounded(1), collectors_in_turn),
+          LF_MODEL_CASE("treiber_over_rcu", search::bounded(1), treiber_over_rcu),
+          LF_MODEL_CASE("treiber_over_rcu_random", search::random(100000), treiber_over_rcu),
       });
 }

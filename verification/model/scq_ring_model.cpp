@@ -144,16 +144,11 @@ struct tail_head_cross_three_threads : rl::test_suite<tail_head_cross_three_thre
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"two_producers_one_consumer", search::random(20000),
-                                   simulate<two_producers_one_consumer>},
-                                  {"one_producer_two_consumers", search::random(20000),
-                                   simulate<one_producer_two_consumers>},
-                                  {"not_empty_behind_slow_producer", search::random(50000),
-                                   simulate<not_empty_behind_slow_producer>},
-                                  {"tail_head_cross_three_threads", search::random(150000),
-                                   simulate<tail_head_cross_three_threads>},
+                                  LF_MODEL_CASE("two_producers_one_consumer", search::random(20000), two_producers_one_consumer),
+                                  LF_MODEL_CASE("one_producer_two_consumers", search::random(20000), one_producer_two_consumers),
+                                  LF_MODEL_CASE("not_empty_behind_slow_producer", search::random(50000), not_empty_behind_slow_producer),
+                                  LF_MODEL_CASE("tail_head_cross_three_threads", search::random(150000), tail_head_cross_three_threads),
                               });
 }

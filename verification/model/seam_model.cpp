@@ -86,13 +86,11 @@ struct futex_timed_wait : rl::test_suite<futex_timed_wait, 2> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"wait_notify_handoff", search::bounded(2), simulate<wait_notify_handoff>},
-                                  {"notify_all_wakes_every_waiter", search::bounded(2),
-                                   simulate<notify_all_wakes_every_waiter>},
-                                  {"futex_handoff", search::bounded(2), simulate<futex_handoff>},
-                                  {"futex_timed_wait", search::bounded(2), simulate<futex_timed_wait>},
+                                  LF_MODEL_CASE("wait_notify_handoff", search::bounded(2), wait_notify_handoff),
+                                  LF_MODEL_CASE("notify_all_wakes_every_waiter", search::bounded(2), notify_all_wakes_every_waiter),
+                                  LF_MODEL_CASE("futex_handoff", search::bounded(2), futex_handoff),
+                                  LF_MODEL_CASE("futex_timed_wait", search::bounded(2), futex_timed_wait),
                               });
 }

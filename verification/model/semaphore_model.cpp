@@ -105,12 +105,10 @@ struct fifo_grant_chain : rl::test_suite<fifo_grant_chain, 3> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"grant_races_cancel", search::random(200000), simulate<grant_races_cancel>},
-                                  {"release_then_fast_acquire", search::random(200000),
-                                   simulate<release_then_fast_acquire>},
-                                  {"fifo_grant_chain", search::random(200000), simulate<fifo_grant_chain>},
+                                  LF_MODEL_CASE("grant_races_cancel", search::random(200000), grant_races_cancel),
+                                  LF_MODEL_CASE("release_then_fast_acquire", search::random(200000), release_then_fast_acquire),
+                                  LF_MODEL_CASE("fifo_grant_chain", search::random(200000), fifo_grant_chain),
                               });
 }

@@ -129,14 +129,13 @@ struct size_never_negative : rl::test_suite<size_never_negative, 3> {
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"wraparound", search::random(20000), simulate<pass_through<2, 5>>},
-                                  {"wraparound_bound2", search::bounded(2), simulate<pass_through<2, 3>>},
-                                  {"capacity_one", search::random(20000), simulate<pass_through<1, 3>>},
-                                  {"batches", search::random(20000), simulate<batches>},
-                                  {"leftovers", search::random(20000), simulate<leftovers>},
-                                  {"size_never_negative", search::bounded(1), simulate<size_never_negative>},
+                                  LF_MODEL_CASE("wraparound", search::random(20000), pass_through<2, 5>),
+                                  LF_MODEL_CASE("wraparound_bound2", search::bounded(2), pass_through<2, 3>),
+                                  LF_MODEL_CASE("capacity_one", search::random(20000), pass_through<1, 3>),
+                                  LF_MODEL_CASE("batches", search::random(20000), batches),
+                                  LF_MODEL_CASE("leftovers", search::random(20000), leftovers),
+                                  LF_MODEL_CASE("size_never_negative", search::bounded(1), size_never_negative),
                               });
 }

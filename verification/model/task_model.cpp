@@ -388,24 +388,17 @@ struct done_waiter_destroyed_while_the_context_is_cancelled
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"awaiter_registers_while_the_fiber_finishes", search::bounded(4),
-           simulate<awaiter_registers_while_the_fiber_finishes>},
-          {"awaiter_registers_while_the_fiber_is_abandoned", search::bounded(3),
-           simulate<awaiter_registers_while_the_fiber_is_abandoned>},
-          {"detach_races_the_fiber_finishing", search::full(), simulate<detach_races_the_fiber_finishing>},
-          {"thread_waiter_sleeps_while_the_fiber_finishes", search::full(),
-           simulate<thread_waiter_sleeps_while_the_fiber_finishes>},
-          {"waiter_record_is_woken_exactly_once", search::full(), simulate<waiter_record_is_woken_exactly_once>},
-          {"awaiting_frame_destroyed_while_the_fiber_finishes", search::full(),
-           simulate<awaiting_frame_destroyed_while_the_fiber_finishes>},
-          {"destroy_all_fails_the_thread_waiters", search::bounded(2), simulate<destroy_all_fails_the_thread_waiters>},
-          {"done_waiter_suspends_while_the_context_is_cancelled", search::bounded(3),
-           simulate<done_waiter_suspends_while_the_context_is_cancelled>},
-          {"done_waiter_destroyed_while_the_context_is_cancelled", search::bounded(4),
-           simulate<done_waiter_destroyed_while_the_context_is_cancelled>},
+          LF_MODEL_CASE("awaiter_registers_while_the_fiber_finishes", search::bounded(4), awaiter_registers_while_the_fiber_finishes),
+          LF_MODEL_CASE("awaiter_registers_while_the_fiber_is_abandoned", search::bounded(3), awaiter_registers_while_the_fiber_is_abandoned),
+          LF_MODEL_CASE("detach_races_the_fiber_finishing", search::full(), detach_races_the_fiber_finishing),
+          LF_MODEL_CASE("thread_waiter_sleeps_while_the_fiber_finishes", search::full(), thread_waiter_sleeps_while_the_fiber_finishes),
+          LF_MODEL_CASE("waiter_record_is_woken_exactly_once", search::full(), waiter_record_is_woken_exactly_once),
+          LF_MODEL_CASE("awaiting_frame_destroyed_while_the_fiber_finishes", search::full(), awaiting_frame_destroyed_while_the_fiber_finishes),
+          LF_MODEL_CASE("destroy_all_fails_the_thread_waiters", search::bounded(2), destroy_all_fails_the_thread_waiters),
+          LF_MODEL_CASE("done_waiter_suspends_while_the_context_is_cancelled", search::bounded(3), done_waiter_suspends_while_the_context_is_cancelled),
+          LF_MODEL_CASE("done_waiter_destroyed_while_the_context_is_cancelled", search::bounded(4), done_waiter_destroyed_while_the_context_is_cancelled),
       });
 }

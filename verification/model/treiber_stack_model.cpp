@@ -108,14 +108,10 @@ struct aba_two_poppers_one_pusher : rl::test_suite<aba_two_poppers_one_pusher, 3
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"push_pop_two_threads", search::bounded(1),
-                                   simulate<push_pop_two_threads>},
-                                  {"push_pop_two_threads_random", search::random(200000),
-                                   simulate<push_pop_two_threads>},
-                                  {"aba_two_poppers_one_pusher", search::random(1000000),
-                                   simulate<aba_two_poppers_one_pusher>},
+                                  LF_MODEL_CASE("push_pop_two_threads", search::bounded(1), push_pop_two_threads),
+                                  LF_MODEL_CASE("push_pop_two_threads_random", search::random(200000), push_pop_two_threads),
+                                  LF_MODEL_CASE("aba_two_poppers_one_pusher", search::random(1000000), aba_two_poppers_one_pusher),
                               });
 }

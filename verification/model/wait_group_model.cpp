@@ -41,10 +41,8 @@ struct two_workers_done_while_main_waits : rl::test_suite<two_workers_done_while
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(argc, argv,
                               {
-                                  {"two_workers_done_while_main_waits", search::bounded(2),
-                                   simulate<two_workers_done_while_main_waits>},
+                                  LF_MODEL_CASE("two_workers_done_while_main_waits", search::bounded(2), two_workers_done_while_main_waits),
                               });
 }

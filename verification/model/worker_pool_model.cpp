@@ -233,26 +233,18 @@ struct blocked_waiter_sleeps_while_the_result_completes
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"submit_while_last_worker_parks", search::bounded(2), simulate<submit_while_last_worker_parks>},
-          {"two_sleepers_two_tasks", search::random(1000000), simulate<two_sleepers_two_tasks>},
-          {"unpark_all_wakes_every_sleeper", search::random(1000000), simulate<unpark_all_wakes_every_sleeper>},
-          {"submitter_waits_for_room_while_a_worker_frees_a_slot", search::bounded(2),
-           simulate<submitter_waits_for_room_while_a_worker_frees_a_slot>},
-          {"submitters_wait_for_room_while_a_worker_frees_slots", search::random(1000000),
-           simulate<submitters_wait_for_room_while_a_worker_frees_slots>},
-          {"shutdown_wakes_a_submitter_waiting_for_room", search::bounded(2),
-           simulate<shutdown_wakes_a_submitter_waiting_for_room>},
-          {"helper_parks_while_the_result_completes", search::bounded(2),
-           simulate<helper_parks_while_the_result_completes<false>>},
-          {"blocked_waiter_sleeps_while_the_result_completes", search::bounded(2),
-           simulate<blocked_waiter_sleeps_while_the_result_completes<false>>},
-          {"timed_helper_parks_while_the_result_completes", search::bounded(2),
-           simulate<helper_parks_while_the_result_completes<true>>},
-          {"timed_blocked_waiter_sleeps_while_the_result_completes", search::bounded(2),
-           simulate<blocked_waiter_sleeps_while_the_result_completes<true>>},
+          LF_MODEL_CASE("submit_while_last_worker_parks", search::bounded(2), submit_while_last_worker_parks),
+          LF_MODEL_CASE("two_sleepers_two_tasks", search::random(1000000), two_sleepers_two_tasks),
+          LF_MODEL_CASE("unpark_all_wakes_every_sleeper", search::random(1000000), unpark_all_wakes_every_sleeper),
+          LF_MODEL_CASE("submitter_waits_for_room_while_a_worker_frees_a_slot", search::bounded(2), submitter_waits_for_room_while_a_worker_frees_a_slot),
+          LF_MODEL_CASE("submitters_wait_for_room_while_a_worker_frees_slots", search::random(1000000), submitters_wait_for_room_while_a_worker_frees_slots),
+          LF_MODEL_CASE("shutdown_wakes_a_submitter_waiting_for_room", search::bounded(2), shutdown_wakes_a_submitter_waiting_for_room),
+          LF_MODEL_CASE("helper_parks_while_the_result_completes", search::bounded(2), helper_parks_while_the_result_completes<false>),
+          LF_MODEL_CASE("blocked_waiter_sleeps_while_the_result_completes", search::bounded(2), blocked_waiter_sleeps_while_the_result_completes<false>),
+          LF_MODEL_CASE("timed_helper_parks_while_the_result_completes", search::bounded(2), helper_parks_while_the_result_completes<true>),
+          LF_MODEL_CASE("timed_blocked_waiter_sleeps_while_the_result_completes", search::bounded(2), blocked_waiter_sleeps_while_the_result_completes<true>),
       });
 }

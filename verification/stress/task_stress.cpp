@@ -16,7 +16,7 @@
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__) || defined(LF_UNDER_TSAN)
+#if LF_ASAN || LF_TSAN
 constexpr int fib_n = 21;
 #else
 constexpr int fib_n = 25;

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 
+#include "sync/config.hpp"
+
 namespace lf::test {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LF_UNDER_TSAN)
+#if LF_ASAN || LF_TSAN
 inline constexpr bool sanitized = true;
 #else
 inline constexpr bool sanitized = false;
