@@ -60,28 +60,35 @@ constexpr bool (*runner())(rl::test_params&) {
   }
 }
 
+// Runs one case and prints its outcome; returns Relacy's verdict (rl::test_result_success
+// when the search found nothing). A test that expects a failure (a mutant, a user's known
+// bug) compares the verdict with the one it was written to provoke.
+inline rl::test_result_e run_case(const model_case& c) {
+  rl::test_params p;
+  p.search_type = c.how.type;
+  if (c.how.type == rl::sched_random) p.iteration_count = c.how.iterations;
+  if (c.how.type == rl::sched_bound) p.context_bound = c.how.context_bound;
+  std::printf("lf-model: %s: running\n", c.name);
+  std::fflush(stdout);
+  const bool passed = c.run(p);
+  if (passed) {
+    std::printf("lf-model: %s: passed (%llu iterations)\n", c.name, static_cast<unsigned long long>(p.stop_iteration));
+  } else {
+    std::printf("lf-model: %s: FAILED (%s) at iteration %llu\n", c.name, rl::test_result_str(p.test_result),
+                static_cast<unsigned long long>(p.stop_iteration));
+  }
+  std::fflush(stdout);
+  return passed ? rl::test_result_success : p.test_result;
+}
+
 inline int run_cases(int argc, char** argv, std::initializer_list<model_case> cases) {
   const char* only = argc > 1 ? argv[1] : nullptr;
   int failed = 0, ran = 0;
   for (const model_case& c : cases) {
     if (c.run == nullptr) continue;  // not built (LF_MODEL_ONLY_CASE names another)
     if (only != nullptr && std::strcmp(only, c.name) != 0) continue;
-    rl::test_params p;
-    p.search_type = c.how.type;
-    if (c.how.type == rl::sched_random) p.iteration_count = c.how.iterations;
-    if (c.how.type == rl::sched_bound) p.context_bound = c.how.context_bound;
-    std::printf("lf-model: %s: running\n", c.name);
-    std::fflush(stdout);
     ++ran;
-    if (c.run(p)) {
-      std::printf("lf-model: %s: passed (%llu iterations)\n", c.name,
-                  static_cast<unsigned long long>(p.stop_iteration));
-    } else {
-      std::printf("lf-model: %s: FAILED (%s) at iteration %llu\n", c.name, rl::test_result_str(p.test_result),
-                  static_cast<unsigned long long>(p.stop_iteration));
-      ++failed;
-    }
-    std::fflush(stdout);
+    if (run_case(c) != rl::test_result_success) ++failed;
   }
   if (ran == 0) {
     std::printf("lf-model: no case named %s\n", only ? only : "(none)");
