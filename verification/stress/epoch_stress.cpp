@@ -83,18 +83,22 @@ TEST(epoch_stress, readers_see_only_intact_objects_while_writers_retire_and_thre
     {
       shared_slots s;
       std::atomic<bool> done{false};
+      std::atomic<int> started{0};
       std::vector<std::thread> threads;
       for (int r = 0; r < 2; ++r) {
         threads.emplace_back([&] {
           std::uint64_t n = 0, bad = 0;
           while (!done.load(std::memory_order_acquire)) {
             bad += read_all(domain, s, 1 + static_cast<int>(n % 4));  // pins of varying length
-            ++n;
+            if (n++ == 0) started.fetch_add(1);
           }
           reads.fetch_add(n);
           torn.fetch_add(bad);
         });
       }
+      // Churn and writers start once both readers have read: on a busy machine they may
+      // otherwise not be scheduled before the writers end, and nothing would race.
+      while (started.load() < 2) std::this_thread::yield();
       // Churn: short-lived threads, two at a time, each reads, replaces a few objects
       // (fewer than a flush, so they leave retired objects in their record) and exits.
       std::thread churn([&] {

@@ -54,6 +54,7 @@ TEST(hazard_pointer_stress, readers_see_only_intact_objects_while_a_writer_retir
     lf::atomic<item*> src{new item(0)};
     std::atomic<bool> done{false};
     std::atomic<std::uint64_t> reads{0}, torn{0}, backwards{0};
+    std::atomic<int> started{0};
     std::vector<std::thread> readers;
     for (int r = 0; r < 2; ++r) {
       readers.emplace_back([&] {
@@ -65,11 +66,14 @@ TEST(hazard_pointer_stress, readers_see_only_intact_objects_while_a_writer_retir
           if (p->value < last) backwards.fetch_add(1);
           last = p->value;
           hp.reset_protection();
-          ++n;
+          if (n++ == 0) started.fetch_add(1);
         }
         reads.fetch_add(n);
       });
     }
+    // The writer starts once both readers have read: on a busy machine they may otherwise
+    // not be scheduled before it ends, and nothing would race.
+    while (started.load() < 2) std::this_thread::yield();
     replace_all(domain, src, [] {});
     done.store(true, std::memory_order_release);
     for (auto& t : readers) t.join();

@@ -96,6 +96,9 @@ TEST(rcu_stress, readers_see_only_intact_objects_while_writers_replace_and_retir
     std::vector<std::thread> threads;
     for (int w = 0; w < writers; ++w) {
       threads.emplace_back([&, w] {
+        // Writers start once a reader has finished its sections: on a busy machine the
+        // readers may otherwise not be scheduled before the writers end.
+        while (reads.load() == 0) std::this_thread::yield();
         std::uint64_t retired = 0;
         for (std::uint64_t i = 1; i <= replacements / writers; ++i) {
           item* const fresh = new item(i * writers + static_cast<std::uint64_t>(w));
