@@ -3,7 +3,9 @@
 # Idempotent: asks apt only for what is missing (apt-get update, then apt-get install -y).
 set -euo pipefail
 
-test_packages=(g++ clang cmake ninja-build patch python3 libboost-dev libboost-atomic-dev relacy-dev libgtest-dev)
+# libclang-rt-dev: clang's sanitizer and libFuzzer runtimes (the asan preset builds with
+# clang), only a Recommends of clang, which --no-install-recommends leaves out.
+test_packages=(g++ clang libclang-rt-dev cmake ninja-build patch python3 libboost-dev libboost-atomic-dev relacy-dev libgtest-dev)
 bench_packages=(g++ cmake ninja-build python3 python3-matplotlib libboost-dev libboost-atomic-dev libbenchmark-dev
   libconcurrentqueue-dev libreaderwriterqueue-dev libatomic-queue-dev libtbb-dev libcds-dev libxenium-dev liburcu-dev
   golang-go golang-golang-x-time-dev golang-golang-x-sync-dev
