@@ -1,4 +1,5 @@
-// Awaitable waits for lf tasks (patterns/task.hpp) on the timer service and on contexts:
+// Awaitable waits for lf tasks (patterns/task.hpp) on the timer service, on contexts and
+// on channels:
 //
 //   co_await lf::sleep_for(d)      resumes the fiber on its pool once d has passed; d goes
 //   co_await lf::sleep_until(t)    through lf::deadline_after (sync/wait.hpp): negative
@@ -8,6 +9,19 @@
 //   co_await lf::done(ctx)         resumes once ctx is done (at once if it is); a context
 //                                  that can never be done (background()) suspends until
 //                                  the pool is destroyed, as a Go receive on a nil channel.
+//   co_await lf::send(ch, v)       lf::channel's send(v) / recv() / send(v, ctx) / recv(ctx)
+//   co_await lf::recv(ch)          for coroutines, with the same results (chan_status /
+//   co_await lf::send(ch, v, ctx)  recv_result<T>) and the same semantics (channel.hpp),
+//   co_await lf::recv(ch, ctx)     on the same channel objects: threads and coroutines may
+//                                  send and receive on one channel at once. A blocked
+//                                  operation suspends the coroutine (its worker runs other
+//                                  tasks) and the partner's hand-off, the close or the
+//                                  cancel resumes it on its pool; one that can complete at
+//                                  once does not suspend. An rvalue v is moved from only
+//                                  when sent; an lvalue v is copied first.
+//                                  (Free functions, not ch.send(v): a member send already
+//                                  returns a status to threads, and the spelling shows at
+//                                  the call which of the two waits.)
 //
 // Neither holds a thread while it waits: a sleep is one entry in the timer service's heap
 // (patterns/detail/timer_service.hpp), a done wait one lf::context_callback on the
@@ -15,7 +29,8 @@
 // fiber's pool (or posts it to its sync_wait thread), never runs the coroutine itself.
 //
 // Destroyed while suspended (its pool is destroyed, task.hpp): the awaiter withdraws —
-// disarms its timer entry or deregisters its callback — and, when the wake-up was already
+// disarms its timer entry, deregisters its callback, or unqueues its channel waiter
+// (patterns/detail/channel_await.hpp) — and, when the wake-up was already
 // taken, waits the few instructions until the waker stops touching the awaiter (the
 // waker copies what it needs and holds a reference to the fiber's state across the post:
 // the fiber may be freed the moment the awaiter is).
@@ -34,7 +49,9 @@
 #include <chrono>
 #include <optional>
 
+#include "patterns/channel.hpp"
 #include "patterns/context.hpp"
+#include "patterns/detail/channel_await.hpp"
 #include "patterns/detail/timer_service.hpp"
 #include "patterns/task.hpp"
 #include "sync/atomic.hpp"
@@ -145,5 +162,32 @@ detail::sleep_awaiter sleep_for(const std::chrono::duration<Rep, Period>& d) {
 }
 
 inline detail::done_awaiter done(const context& ctx) { return detail::done_awaiter(ctx); }
+
+// Channel operations for coroutines (see the header comment). T comes from the channel;
+// v converts to it, as for channel::send.
+template <class T>
+detail::recv_awaiter<T> recv(channel<T>& ch) {
+  return detail::recv_awaiter<T>(ch, nullptr);
+}
+template <class T>
+detail::recv_awaiter<T> recv(channel<T>& ch, const context& ctx) {
+  return detail::recv_awaiter<T>(ch, &ctx);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, std::type_identity_t<T>&& v) {
+  return detail::send_awaiter<T>(ch, v, nullptr);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, const std::type_identity_t<T>& v) {
+  return detail::send_awaiter<T>(ch, v, nullptr);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, std::type_identity_t<T>&& v, const context& ctx) {
+  return detail::send_awaiter<T>(ch, v, &ctx);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, const std::type_identity_t<T>& v, const context& ctx) {
+  return detail::send_awaiter<T>(ch, v, &ctx);
+}
 
 }  // namespace lf
