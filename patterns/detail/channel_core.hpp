@@ -310,7 +310,7 @@ class chan_waiter {
   bool suspend() {
     using namespace waiter_state;
     int s = state_.load(std::memory_order_relaxed);  // (W0)
-    while (phase(s) != done) {
+    while (phase(s) != done) {  // (K1) done: a claimer came first, do not suspend
       // relaxed: as park()'s announcement; the claimer's RMW (W1)/(W2) reads the bit.
       if (state_.compare_exchange_weak(s, s | sleeping, std::memory_order_relaxed)) return true;  // (K1)
     }
