@@ -22,6 +22,9 @@
 //                                  (Free functions, not ch.send(v): a member send already
 //                                  returns a status to threads, and the spelling shows at
 //                                  the call which of the two waits.)
+//   co_await lf::wait(wg)          lf::wait_group::wait() / lf::errgroup::wait() (returning
+//   co_await lf::wait(group)       its first error) for coroutines: suspends until the
+//                                  count is zero / every goroutine returned; at once if so.
 //
 // Neither holds a thread while it waits: a sleep is one entry in the timer service's heap
 // (patterns/detail/timer_service.hpp), a done wait one lf::context_callback on the
@@ -35,6 +38,10 @@
 // waker copies what it needs and holds a reference to the fiber's state across the post:
 // the fiber may be freed the moment the awaiter is).
 //
+// The channel, wait-group and errgroup awaiters queue the channel's waiter
+// (patterns/detail/channel_core.hpp), whose claimer posts the coroutine (waiter.hpp);
+// their ordering arguments are in those headers, wait_group.hpp and parking_lot.hpp.
+//
 // Ordering argument (sleep):
 //   (S1) timer_claim, under the service's mutex, marks the entry claimed; disarm takes the
 //        same mutex, so a destructor that finds the entry gone reads (S1) or (S2).
@@ -47,13 +54,17 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <optional>
 
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
 #include "patterns/detail/channel_await.hpp"
+#include "patterns/detail/coro_wait_list.hpp"
 #include "patterns/detail/timer_service.hpp"
+#include "patterns/errgroup.hpp"
 #include "patterns/task.hpp"
+#include "patterns/wait_group.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
 #include "sync/wait.hpp"
@@ -152,6 +163,62 @@ class done_awaiter {
   std::optional<context_callback<wake>> callback_;  // last: destroyed (deregistered) first
 };
 
+// Suspends until a coro_wait_list's waker completes its entry (wait_group, errgroup).
+// `Waited` names the condition: ready() (acquire), list(), armed() (after the entry is
+// queued: true if the condition holds, so the entry need not wait) and result().
+template <class Waited>
+class [[nodiscard]] list_awaiter {
+ public:
+  explicit list_awaiter(Waited w) noexcept : w_(w) {}
+  list_awaiter(const list_awaiter&) = delete;
+  list_awaiter& operator=(const list_awaiter&) = delete;
+  ~list_awaiter() {
+    if (suspended_) w_.list().withdraw(entry_);  // destroyed while suspended (its pool closing)
+  }
+
+  bool await_ready() { return w_.ready(); }
+  template <lf_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    entry_.waiter.owner().set_coroutine(*h.promise().fiber, h, &detail::post);  // (K0) before it is queued
+    coro_wait_list& list = w_.list();
+    list.push(entry_);
+    if (w_.armed() && list.remove(entry_)) return false;  // ready, and no waker has the entry
+    // Written before (K1): once it is set a waker may resume us on another thread.
+    suspended_ = true;
+    if (entry_.waiter.suspend()) return true;  // (K1)
+    suspended_ = false;  // a waker completed the entry first: continue here
+    return false;
+  }
+  auto await_resume() {
+    if (suspended_) {
+      suspended_ = false;
+      (void)entry_.waiter.resumed();  // (W4), and the waker's release (W5)
+    }
+    return w_.result();
+  }
+
+ private:
+  Waited w_;
+  coro_wait_list::entry entry_;
+  bool suspended_ = false;
+};
+
+struct wait_group_waited {
+  wait_group* wg;
+  bool ready() const { return wait_group_access::zero(*wg); }
+  coro_wait_list& list() const noexcept { return wait_group_access::list(*wg); }
+  bool armed() const { return wait_group_access::armed_and_zero(*wg); }
+  void result() const noexcept {}
+};
+
+struct errgroup_waited {
+  errgroup* g;
+  bool ready() const { return errgroup_access::idle(*g).is_done(); }
+  coro_wait_list& list() const noexcept { return errgroup_access::idle(*g).coroutines(); }
+  bool armed() const { return errgroup_access::idle(*g).arm_coroutine(); }
+  std::exception_ptr result() const { return errgroup_access::after_idle(*g); }
+};
+
 }  // namespace detail
 
 inline detail::sleep_awaiter sleep_until(wait_clock::time_point t) noexcept { return detail::sleep_awaiter(t); }
@@ -165,6 +232,14 @@ inline detail::done_awaiter done(const context& ctx) { return detail::done_await
 
 // Channel operations for coroutines (see the header comment). T comes from the channel;
 // v converts to it, as for channel::send.
+// Wait-group and errgroup waits for coroutines (see the header comment).
+inline detail::list_awaiter<detail::wait_group_waited> wait(wait_group& wg) noexcept {
+  return detail::list_awaiter<detail::wait_group_waited>({&wg});
+}
+inline detail::list_awaiter<detail::errgroup_waited> wait(errgroup& group) noexcept {
+  return detail::list_awaiter<detail::errgroup_waited>({&group});
+}
+
 template <class T>
 detail::recv_awaiter<T> recv(channel<T>& ch) {
   return detail::recv_awaiter<T>(ch, nullptr);
