@@ -191,8 +191,8 @@ class [[nodiscard]] list_awaiter {
   }
   auto await_resume() {
     if (suspended_) {
+      (void)entry_.waiter.resumed();  // (W4), and the waker's release (W5): before our writes
       suspended_ = false;
-      (void)entry_.waiter.resumed();  // (W4), and the waker's release (W5)
     }
     return w_.result();
   }

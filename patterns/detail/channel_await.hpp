@@ -43,7 +43,11 @@
 //        after the subscription (the context's hook list orders it);
 //   (K1) suspend()'s CAS sets the sleeping bit unless the word is done: the claimer's
 //        RMW (W1)/(W2) on the same word reads it (then posts) or precedes it (then the
-//        CAS sees done and the coroutine does not suspend): exactly one resumption.
+//        CAS sees done and the coroutine does not suspend): exactly one resumption. It is
+//        a release, so what the frame wrote before suspending (the awaiter's own fields)
+//        happens before the resumed await_resume on another worker, through the
+//        claimer's RMWs (a release sequence) and (W4). (TSan found the relaxed first
+//        draft's race on the awaiter's `suspended_` flag.)
 #pragma once
 
 #include <coroutine>
@@ -103,8 +107,9 @@ class chan_round {
   // The completed case and its status; would_block: a buffered "try again" lost, go round.
   select_outcome await_resume() {
     if (ready_) return out_;
+    const int s = self_.resumed();  // (W4) first: it orders await_suspend's writes before ours
     suspended_ = false;
-    if (!engine_.settle(self_.resumed(), out_)) out_.status = chan_status::would_block;
+    if (!engine_.settle(s, out_)) out_.status = chan_status::would_block;
     return out_;
   }
 

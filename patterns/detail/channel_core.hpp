@@ -311,8 +311,13 @@ class chan_waiter {
     using namespace waiter_state;
     int s = state_.load(std::memory_order_relaxed);  // (W0)
     while (phase(s) != done) {  // (K1) done: a claimer came first, do not suspend
-      // relaxed: as park()'s announcement; the claimer's RMW (W1)/(W2) reads the bit.
-      if (state_.compare_exchange_weak(s, s | sleeping, std::memory_order_relaxed)) return true;  // (K1)
+      // release: the coroutine's frame, as it was when it suspended, reaches whoever
+      // resumes it: the claimer's RMWs (W1)/(W2)/(W3) continue this release sequence,
+      // and the resumed owner's acquire (W4) reads one of them. (A parked thread needs no
+      // such edge: it is the thread that goes on.) The claimer's RMW reads the bit.
+      if (state_.compare_exchange_weak(s, s | sleeping, std::memory_order_release, std::memory_order_relaxed)) {
+        return true;  // (K1)
+      }
     }
     return false;
   }
