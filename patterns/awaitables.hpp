@@ -186,7 +186,8 @@ class [[nodiscard]] list_awaiter {
     // Written before (K1): once it is set a waker may resume us on another thread.
     suspended_ = true;
     if (entry_.waiter.suspend()) return true;  // (K1)
-    suspended_ = false;  // a waker completed the entry first: continue here
+    suspended_ = false;  // a waker completed the entry first: continue here, once its
+    (void)entry_.waiter.resumed();  // completion (W1) is acquired (W4)
     return false;
   }
   auto await_resume() {

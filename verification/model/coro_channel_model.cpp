@@ -32,6 +32,9 @@
 //                          freed frame (ACCESS TO FREED MEMORY), a value handed over is
 //                          destroyed (MEMORY LEAK otherwise), and the coroutine is never
 //                          resumed.
+//   wait_group_waiter_races_the_last_done  co_await lf::wait(wg) against the done() that
+//                          brings the count to zero ([G1]/[G2], the coro_wait_list's
+//                          wake-up on the same waiter).
 //
 // Search, and why it suffices. Two threads each, a handful of atomic steps on the waiter's
 // word and the channel lock. A lost or double resumption needs one preemption (the
@@ -49,6 +52,7 @@
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
 #include "patterns/task.hpp"
+#include "patterns/wait_group.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
 #include "verification/model/fiber_of.hpp"
@@ -207,6 +211,37 @@ struct frame_destroyed_while_a_sender_hands_off : rl::test_suite<frame_destroyed
   void after() { RL_ASSERT(resumed == 0); }
 };
 
+// lf::wait(wg) (patterns/awaitables.hpp, wait_group.hpp [G1]/[G2]): a coroutine waits on
+// a count of one while a thread writes a payload and calls done(). Resumed exactly once
+// (DEADLOCK if the store-buffering handshake loses the wake-up) and sees the payload.
+struct wait_group_waiter_races_the_last_done : rl::test_suite<wait_group_waiter_races_the_last_done, 2> {
+  lf::wait_group wg;
+  lf::cell<int> payload;
+  int resumed = 0;  // thread 1 only
+
+  static lf::task<void> waiter(wait_group_waiter_races_the_last_done& t) {
+    co_await lf::wait(t.wg);
+    ++t.resumed;
+    RL_ASSERT(*t.payload.read() == 1);
+  }
+
+  void before() {
+    resumed = 0;
+    wg.add(1);
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      *payload.write() = 1;
+      wg.done();
+      return;
+    }
+    lf::sync_wait(waiter(*this));
+  }
+
+  void after() { RL_ASSERT(resumed == 1); }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,5 +257,7 @@ int main(int argc, char** argv) {
           {"cancel_races_a_suspended_recv", search::bounded(2), simulate<cancel_races_a_suspended_recv>},
           {"frame_destroyed_while_a_sender_hands_off", search::bounded(2),
            simulate<frame_destroyed_while_a_sender_hands_off>},
+          {"wait_group_waiter_races_the_last_done", search::bounded(2),
+           simulate<wait_group_waiter_races_the_last_done>},
       });
 }

@@ -9,3 +9,5 @@ lf_mutant(coro_channel_double_resume MODEL coro_channel_model CASE recv_races_a_
 # A frame destroyed while suspended:
 lf_mutant(coro_channel_destroy_keeps_links MODEL coro_channel_model CASE frame_destroyed_while_a_sender_hands_off EXPECT "ACCESS TO FREED MEMORY")
 lf_mutant(coro_channel_discard_forgotten MODEL coro_channel_model CASE frame_destroyed_while_a_sender_hands_off EXPECT "MEMORY LEAK")
+# patterns/wait_group.hpp's coroutine waiters (lf::wait(wg), the coro_wait_list):
+lf_mutant(coro_wait_group_wakes_no_coroutine MODEL coro_channel_model CASE wait_group_waiter_races_the_last_done EXPECT "DEADLOCK")
