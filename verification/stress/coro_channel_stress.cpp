@@ -29,13 +29,13 @@ using lf::chan_status;
 // every token goes round `laps` times (each hop adds 1), then coroutine 0 takes them out.
 // k < n, so a coroutine holds at most one token and the ring never jams.
 TEST(coro_channel_stress, tokens_go_round_a_ring_of_coroutines_on_two_workers) {
-  const int n = static_cast<int>(lf::test::stress_items(10'000, 2'000));
+  constexpr int n = static_cast<int>(lf::test::stress_items(10'000, 2'000));
   constexpr int k = 10, laps = 3;
   lf::worker_pool pool(2);
   std::vector<lf::channel<std::uint64_t>> ch(static_cast<std::size_t>(n));
   std::vector<lf::join_handle<void>> hops;
   for (int i = 1; i < n; ++i) {
-    hops.push_back(lf::go(pool, [&ch, i, n]() -> lf::task<void> {
+    hops.push_back(lf::go(pool, [&ch, i]() -> lf::task<void> {
       auto& in = ch[static_cast<std::size_t>(i)];
       auto& out = ch[static_cast<std::size_t>((i + 1) % n)];
       for (int j = 0; j < k * laps; ++j) {
@@ -67,7 +67,7 @@ TEST(coro_channel_stress, tokens_go_round_a_ring_of_coroutines_on_two_workers) {
 // Thread and coroutine senders and receivers on one unbuffered and one 4-slot channel at
 // once: every value is received exactly once (per-value counts) and the sums match.
 TEST(coro_channel_stress, thread_and_coroutine_senders_and_receivers_share_a_channel_exactly_once) {
-  const int per_sender = static_cast<int>(lf::test::stress_items(50'000, 10'000));
+  constexpr int per_sender = static_cast<int>(lf::test::stress_items(50'000, 10'000));
   constexpr int senders_each = 2;  // threads, and as many coroutines
   for (std::ptrdiff_t capacity : {0, 4}) {
     lf::worker_pool pool(2);
@@ -93,10 +93,10 @@ TEST(coro_channel_stress, thread_and_coroutine_senders_and_receivers_share_a_cha
     std::vector<std::thread> thread_senders;
     for (int s = 0; s < senders_each; ++s) {
       const int base_t = s * per_sender, base_c = (senders_each + s) * per_sender;
-      thread_senders.emplace_back([&ch, base_t, per_sender] {
+      thread_senders.emplace_back([&ch, base_t] {
         for (int i = 0; i < per_sender; ++i) EXPECT_EQ(ch.send(base_t + i), chan_status::ok);
       });
-      coro_senders.push_back(lf::go(pool, [&ch, base_c, per_sender]() -> lf::task<void> {
+      coro_senders.push_back(lf::go(pool, [&ch, base_c]() -> lf::task<void> {
         for (int i = 0; i < per_sender; ++i) EXPECT_EQ(co_await lf::send(ch, base_c + i), chan_status::ok);
       }));
     }
