@@ -273,7 +273,7 @@ class timer_case : public select_case {
 };
 
 // A context's done as a select case (context-aware operations, lf::on_done).
-class done_case final : public select_case {
+class done_case : public select_case {
  public:
   explicit done_case(const context& ctx) noexcept : done_(ctx.done()) {}
   chan_status poll(const chan_waiter*) override {

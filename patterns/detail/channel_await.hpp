@@ -162,6 +162,11 @@ class chan_slow_path {
   std::optional<task_awaiter<chan_status>> rounds_awaiter_;
 };
 
+// The context case an awaiter owns (final: held by value, destroyed as itself).
+struct awaited_done_case final : done_case {
+  using done_case::done_case;
+};
+
 // What recv_awaiter and send_awaiter share: the operation's case, the context case, the
 // fast path's order and the slow path. Members in destruction order: the slow path first
 // (it may still reach the cases), then the cases.
@@ -206,7 +211,7 @@ class chan_op_awaiter {
   Op op_;
 
  private:
-  std::optional<done_case> done_;
+  std::optional<awaited_done_case> done_;
   const bool buffered_;
   chan_status status_ = chan_status::would_block;
   chan_slow_path slow_;
