@@ -12,6 +12,12 @@
 //       (two child fibers; the first runs at once on this worker, the second is stolen
 //       or run after). TBB: task_group::run(fib(n-1)), fib(n-2) inline, wait(). Checks
 //       75025; ms_per_fib25.
+//   coro_chan_pingpong  100 000 round trips over two unbuffered lf::channels between two
+//       coroutines on the pool (co_await lf::send / lf::recv), beside the same round trips
+//       between two threads (channel::send / recv, as bench_channel's chan_pingpong).
+//       Checks every echo; ns_per_round_trip.
+//   coro_chan_handoff   10^6 values through one unbuffered lf::channel from one coroutine
+//       to another on the pool, beside two threads. Checks count and sum; items_per_second.
 #include <benchmark/benchmark.h>
 
 #include <oneapi/tbb/global_control.h>
@@ -22,8 +28,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "patterns/awaitables.hpp"
+#include "patterns/channel.hpp"
 #include "patterns/task.hpp"
 #include "workloads.hpp"
 
@@ -128,6 +137,107 @@ void fib_join(benchmark::State& state) {
   }
 }
 
+constexpr std::uint64_t chan_round_trips = 100'000;
+constexpr std::uint64_t chan_handoffs = 1'000'000;
+
+// The channel workloads' two forms: two coroutines on a pool, or two threads.
+struct coro_chan {
+  static constexpr const char* name = "lf::task";
+};
+struct thread_chan {
+  static constexpr const char* name = "threads";
+};
+
+using chan = lf::channel<std::uint64_t>;
+
+lf::task<std::uint64_t> coro_ping(chan& there, chan& back) {
+  std::uint64_t wrong = 0;
+  for (std::uint64_t i = 1; i <= chan_round_trips; ++i) {
+    (void)co_await lf::send(there, i);
+    auto r = co_await lf::recv(back);
+    wrong += !r.ok() || *r != i;
+  }
+  co_return wrong;
+}
+lf::task<void> coro_pong(chan& there, chan& back) {
+  for (std::uint64_t n = 0; n < chan_round_trips; ++n) (void)co_await lf::send(back, *co_await lf::recv(there));
+}
+lf::task<void> coro_send_all(chan& ch) {
+  for (std::uint64_t v = 1; v <= chan_handoffs; ++v) (void)co_await lf::send(ch, v);
+}
+lf::task<std::uint64_t> coro_sum_all(chan& ch) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t n = 0; n < chan_handoffs; ++n) sum += *co_await lf::recv(ch);
+  co_return sum;
+}
+
+// Runs b() and a() as two coroutines on a fresh pool; returns seconds and a's result.
+template <class A, class B>
+std::pair<double, std::uint64_t> run_coroutine_pair(A a, B b) {
+  lf::worker_pool pool(static_cast<std::ptrdiff_t>(pool_threads()));
+  const clock::time_point start = clock::now();
+  auto hb = lf::spawn(pool, b());
+  const std::uint64_t r = lf::spawn(pool, a()).get();
+  hb.get();
+  return {seconds_since(start), r};
+}
+
+template <class P>
+void chan_pingpong(benchmark::State& state) {
+  for (auto _ : state) {
+    chan there, back;
+    double seconds = 0;
+    std::uint64_t wrong = 0;
+    if constexpr (std::is_same_v<P, coro_chan>) {
+      std::tie(seconds, wrong) = run_coroutine_pair([&] { return coro_ping(there, back); }, [&] { return coro_pong(there, back); });
+    } else {
+      const clock::time_point start = clock::now();
+      std::thread pong([&] {
+        for (std::uint64_t n = 0; n < chan_round_trips; ++n) (void)back.send(*there.recv());
+      });
+      for (std::uint64_t i = 1; i <= chan_round_trips; ++i) {
+        (void)there.send(i);
+        auto r = back.recv();
+        wrong += !r.ok() || *r != i;
+      }
+      pong.join();
+      seconds = seconds_since(start);
+    }
+    if (wrong != 0) {
+      state.SkipWithError((std::to_string(wrong) + " echoes wrong").c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(chan_round_trips);
+  }
+}
+
+template <class P>
+void chan_handoff(benchmark::State& state) {
+  for (auto _ : state) {
+    chan ch;
+    double seconds = 0;
+    std::uint64_t sum = 0;
+    if constexpr (std::is_same_v<P, coro_chan>) {
+      std::tie(seconds, sum) = run_coroutine_pair([&] { return coro_sum_all(ch); }, [&] { return coro_send_all(ch); });
+    } else {
+      const clock::time_point start = clock::now();
+      std::thread sender([&] {
+        for (std::uint64_t v = 1; v <= chan_handoffs; ++v) (void)ch.send(v);
+      });
+      for (std::uint64_t n = 0; n < chan_handoffs; ++n) sum += *ch.recv();
+      sender.join();
+      seconds = seconds_since(start);
+    }
+    if (sum != chan_handoffs * (chan_handoffs + 1) / 2) {
+      state.SkipWithError(("sum " + std::to_string(sum)).c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(chan_handoffs) / seconds;
+  }
+}
+
 }  // namespace
 }  // namespace lf_bench
 
@@ -139,6 +249,10 @@ int main(int argc, char** argv) {
   add<tbb_tasks>("coro_spawn_join", spawn_join<tbb_tasks>);
   add<lf_tasks>("coro_fib_join", fib_join<lf_tasks>);
   add<tbb_tasks>("coro_fib_join", fib_join<tbb_tasks>);
+  add<coro_chan>("coro_chan_pingpong", chan_pingpong<coro_chan>);
+  add<thread_chan>("coro_chan_pingpong", chan_pingpong<thread_chan>);
+  add<coro_chan>("coro_chan_handoff", chan_handoff<coro_chan>);
+  add<thread_chan>("coro_chan_handoff", chan_handoff<thread_chan>);
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
   benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);

@@ -1,4 +1,5 @@
-// Awaitable waits for lf tasks (patterns/task.hpp) on the timer service and on contexts:
+// Awaitable waits for lf tasks (patterns/task.hpp) on the timer service, on contexts and
+// on channels:
 //
 //   co_await lf::sleep_for(d)      resumes the fiber on its pool once d has passed; d goes
 //   co_await lf::sleep_until(t)    through lf::deadline_after (sync/wait.hpp): negative
@@ -8,6 +9,22 @@
 //   co_await lf::done(ctx)         resumes once ctx is done (at once if it is); a context
 //                                  that can never be done (background()) suspends until
 //                                  the pool is destroyed, as a Go receive on a nil channel.
+//   co_await lf::send(ch, v)       lf::channel's send(v) / recv() / send(v, ctx) / recv(ctx)
+//   co_await lf::recv(ch)          for coroutines, with the same results (chan_status /
+//   co_await lf::send(ch, v, ctx)  recv_result<T>) and the same semantics (channel.hpp),
+//   co_await lf::recv(ch, ctx)     on the same channel objects: threads and coroutines may
+//                                  send and receive on one channel at once. A blocked
+//                                  operation suspends the coroutine (its worker runs other
+//                                  tasks) and the partner's hand-off, the close or the
+//                                  cancel resumes it on its pool; one that can complete at
+//                                  once does not suspend. An rvalue v is moved from only
+//                                  when sent; an lvalue v is copied first.
+//                                  (Free functions, not ch.send(v): a member send already
+//                                  returns a status to threads, and the spelling shows at
+//                                  the call which of the two waits.)
+//   co_await lf::wait(wg)          lf::wait_group::wait() / lf::errgroup::wait() (returning
+//   co_await lf::wait(group)       its first error) for coroutines: suspends until the
+//                                  count is zero / every goroutine returned; at once if so.
 //
 // Neither holds a thread while it waits: a sleep is one entry in the timer service's heap
 // (patterns/detail/timer_service.hpp), a done wait one lf::context_callback on the
@@ -15,10 +32,15 @@
 // fiber's pool (or posts it to its sync_wait thread), never runs the coroutine itself.
 //
 // Destroyed while suspended (its pool is destroyed, task.hpp): the awaiter withdraws —
-// disarms its timer entry or deregisters its callback — and, when the wake-up was already
+// disarms its timer entry, deregisters its callback, or unqueues its channel waiter
+// (patterns/detail/channel_await.hpp) — and, when the wake-up was already
 // taken, waits the few instructions until the waker stops touching the awaiter (the
 // waker copies what it needs and holds a reference to the fiber's state across the post:
 // the fiber may be freed the moment the awaiter is).
+//
+// The channel, wait-group and errgroup awaiters queue the channel's waiter
+// (patterns/detail/channel_core.hpp), whose claimer posts the coroutine (waiter.hpp);
+// their ordering arguments are in those headers, wait_group.hpp and parking_lot.hpp.
 //
 // Ordering argument (sleep):
 //   (S1) timer_claim, under the service's mutex, marks the entry claimed; disarm takes the
@@ -32,11 +54,17 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <optional>
 
+#include "patterns/channel.hpp"
 #include "patterns/context.hpp"
+#include "patterns/detail/channel_await.hpp"
+#include "patterns/detail/coro_wait_list.hpp"
 #include "patterns/detail/timer_service.hpp"
+#include "patterns/errgroup.hpp"
 #include "patterns/task.hpp"
+#include "patterns/wait_group.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
 #include "sync/wait.hpp"
@@ -135,6 +163,63 @@ class done_awaiter {
   std::optional<context_callback<wake>> callback_;  // last: destroyed (deregistered) first
 };
 
+// Suspends until a coro_wait_list's waker completes its entry (wait_group, errgroup).
+// `Waited` names the condition: ready() (acquire), list(), armed() (after the entry is
+// queued: true if the condition holds, so the entry need not wait) and result().
+template <class Waited>
+class [[nodiscard]] list_awaiter {
+ public:
+  explicit list_awaiter(Waited w) noexcept : w_(w) {}
+  list_awaiter(const list_awaiter&) = delete;
+  list_awaiter& operator=(const list_awaiter&) = delete;
+  ~list_awaiter() {
+    if (suspended_) w_.list().withdraw(entry_);  // destroyed while suspended (its pool closing)
+  }
+
+  bool await_ready() { return w_.ready(); }
+  template <lf_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    entry_.waiter.owner().set_coroutine(*h.promise().fiber, h, &detail::post);  // (K0) before it is queued
+    coro_wait_list& list = w_.list();
+    list.push(entry_);
+    if (w_.armed() && list.remove(entry_)) return false;  // ready, and no waker has the entry
+    // Written before (K1): once it is set a waker may resume us on another thread.
+    suspended_ = true;
+    if (entry_.waiter.suspend()) return true;  // (K1)
+    suspended_ = false;  // a waker completed the entry first: continue here, once its
+    (void)entry_.waiter.resumed();  // completion (W1) is acquired (W4)
+    return false;
+  }
+  auto await_resume() {
+    if (suspended_) {
+      (void)entry_.waiter.resumed();  // (W4), and the waker's release (W5): before our writes
+      suspended_ = false;
+    }
+    return w_.result();
+  }
+
+ private:
+  Waited w_;
+  coro_wait_list::entry entry_;
+  bool suspended_ = false;
+};
+
+struct wait_group_waited {
+  wait_group* wg;
+  bool ready() const { return wait_group_access::zero(*wg); }
+  coro_wait_list& list() const noexcept { return wait_group_access::list(*wg); }
+  bool armed() const { return wait_group_access::armed_and_zero(*wg); }
+  void result() const noexcept {}
+};
+
+struct errgroup_waited {
+  errgroup* g;
+  bool ready() const { return errgroup_access::idle(*g).is_done(); }
+  coro_wait_list& list() const noexcept { return errgroup_access::idle(*g).coroutines(); }
+  bool armed() const { return errgroup_access::idle(*g).arm_coroutine(); }
+  std::exception_ptr result() const { return errgroup_access::after_idle(*g); }
+};
+
 }  // namespace detail
 
 inline detail::sleep_awaiter sleep_until(wait_clock::time_point t) noexcept { return detail::sleep_awaiter(t); }
@@ -145,5 +230,40 @@ detail::sleep_awaiter sleep_for(const std::chrono::duration<Rep, Period>& d) {
 }
 
 inline detail::done_awaiter done(const context& ctx) { return detail::done_awaiter(ctx); }
+
+// Channel operations for coroutines (see the header comment). T comes from the channel;
+// v converts to it, as for channel::send.
+// Wait-group and errgroup waits for coroutines (see the header comment).
+inline detail::list_awaiter<detail::wait_group_waited> wait(wait_group& wg) noexcept {
+  return detail::list_awaiter<detail::wait_group_waited>({&wg});
+}
+inline detail::list_awaiter<detail::errgroup_waited> wait(errgroup& group) noexcept {
+  return detail::list_awaiter<detail::errgroup_waited>({&group});
+}
+
+template <class T>
+detail::recv_awaiter<T> recv(channel<T>& ch) {
+  return detail::recv_awaiter<T>(ch, nullptr);
+}
+template <class T>
+detail::recv_awaiter<T> recv(channel<T>& ch, const context& ctx) {
+  return detail::recv_awaiter<T>(ch, &ctx);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, std::type_identity_t<T>&& v) {
+  return detail::send_awaiter<T>(ch, v, nullptr);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, const std::type_identity_t<T>& v) {
+  return detail::send_awaiter<T>(ch, v, nullptr);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, std::type_identity_t<T>&& v, const context& ctx) {
+  return detail::send_awaiter<T>(ch, v, &ctx);
+}
+template <class T>
+detail::send_awaiter<T> send(channel<T>& ch, const std::type_identity_t<T>& v, const context& ctx) {
+  return detail::send_awaiter<T>(ch, v, &ctx);
+}
 
 }  // namespace lf

@@ -254,6 +254,10 @@ template <class T>
 class recv_op;
 template <class T>
 class send_op;
+template <class T>
+class recv_awaiter;
+template <class T>
+class send_awaiter;
 
 // A deadline as a select case (timed operations, lf::after).
 class timer_case : public select_case {
@@ -446,6 +450,8 @@ class channel {
  private:
   friend class detail::recv_op<T>;
   friend class detail::send_op<T>;
+  friend class detail::recv_awaiter<T>;  // patterns/detail/channel_await.hpp
+  friend class detail::send_awaiter<T>;
 
   // The ring built in place. (Not emplace() into an empty optional: with ASan, g++ 12
   // warns that the ring's fields may be read uninitialized by the reset emplace inlines.)
@@ -581,6 +587,10 @@ class recv_op : public select_case {
     if (ch_->buffer_) return ch_->pop(value);  // "try again"
     if (st == chan_status::ok) value.emplace(slot_.take());  // a sender moved its value in before (W2)
     return st;
+  }
+
+  void discard(chan_status st) override {
+    if (!ch_->buffer_ && st == chan_status::ok) (void)slot_.take();  // a value handed over, never received
   }
 
  private:

@@ -22,7 +22,8 @@
 // As in Go, the first error is kept for the life of the group (later errors are
 // dropped), and wait() may be called again after more go() calls; as with Go's
 // WaitGroup, a go() that starts a new round from zero active goroutines must not race a
-// wait() of the previous round that has not returned yet.
+// wait() of the previous round that has not returned yet. From an lf task,
+// `co_await lf::wait(g)` (patterns/awaitables.hpp) is wait() without blocking the worker.
 //
 // Where goroutines run. On a worker_pool, each is a detach()ed task; the pool's bounded
 // submission policy applies (a go() may then wait for room, run f in the caller, or throw
@@ -80,6 +81,9 @@
 namespace lf {
 
 struct errgroup_with_context;
+namespace detail {
+struct errgroup_access;
+}
 
 class errgroup {
  public:
@@ -139,6 +143,14 @@ class errgroup {
   // Waits for every goroutine started so far; returns the first error (empty if none).
   [[nodiscard]] std::exception_ptr wait() {
     worker_pool::wait_done(s_->pool, s_->idle);
+    return after_idle();
+  }
+
+ private:
+  friend struct detail::errgroup_access;
+
+  // wait()'s end, once `idle` is done (also co_await lf::wait(g)'s, patterns/awaitables.hpp).
+  std::exception_ptr after_idle() {
     s_->join_finished_threads(true);
     std::exception_ptr e;
     {
@@ -149,7 +161,6 @@ class errgroup {
     return e;
   }
 
- private:
   struct thread_record {
     lf::atomic<bool> finished{false};
     std::jthread thread;
@@ -296,6 +307,14 @@ class errgroup {
 
   std::shared_ptr<state> s_;
 };
+
+namespace detail {
+// What lf::wait(g) (patterns/awaitables.hpp) uses.
+struct errgroup_access {
+  static completion& idle(errgroup& g) noexcept { return g.s_->idle; }
+  static std::exception_ptr after_idle(errgroup& g) { return g.after_idle(); }
+};
+}  // namespace detail
 
 // What errgroup::with_context returns: auto [g, ctx] = lf::errgroup::with_context(parent);
 struct errgroup_with_context {

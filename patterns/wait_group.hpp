@@ -12,6 +12,10 @@
 // starts from zero must happen before the wait() it is meant to hold up, and a group
 // may be reused once wait() has returned.
 //
+// Coroutines wait with `co_await lf::wait(wg)` (patterns/awaitables.hpp): a coroutine
+// cannot sleep on the word, so it queues a waiter in a detail::coro_wait_list, and the
+// add() that brings the count to zero wakes that list as well as the futex.
+//
 // Progress: add/done lock-free (one CAS loop; done notifies only when the count reaches
 // zero); wait blocking. Any number of threads may call any member.
 //
@@ -21,16 +25,29 @@
 //       sequence, so the last done() carries every earlier one. Acquire half: not needed
 //       for wait, kept so that a done() racing add() sees a consistent count (cheap on x86).
 //   (2) wait's acquire loads (and the acquire inside the atomic wait)  pair with (1).
+//   Coroutine waiters (store buffering, as in parking_lot.hpp): the add() that reaches
+//   zero issues [G1], a seq_cst fence, after its CAS (1) and then reads the list's count
+//   (relaxed); a coroutine queues its entry (the count's increment) and issues [G2]
+//   before it re-reads the count (2). One fence precedes the other in S: either the
+//   coroutine's re-read sees zero (and it does not suspend) or the add's load sees the
+//   entry (and wakes the list). A wake-up completes the entry under the list's lock after
+//   (1), so the resumed coroutine's acquire of its waiter word (W4) sees the jobs' writes.
 #pragma once
 
 #include <climits>
 #include <stdexcept>
 #include <string>
 
+#include "patterns/detail/coro_wait_list.hpp"
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 
 namespace lf {
+
+class wait_group;
+namespace detail {
+struct wait_group_access;
+}
 
 class wait_group {
  public:
@@ -55,7 +72,11 @@ class wait_group {
       next = count + n;
     } while (!count_.compare_exchange_weak(count, next, std::memory_order_acq_rel,
                                            std::memory_order_relaxed));  // (1) pairs with (2)
-    if (next == 0 && n != 0) count_.notify_all();
+    if (next == 0 && n != 0) {
+      count_.notify_all();
+      lf::fence(std::memory_order_seq_cst);  // [G1] orders (1) before the count's load; pairs with [G2]
+      if (coroutines_.waiting() != 0) coroutines_.wake_all();
+    }
   }
 
   void done() { add(-1); }
@@ -72,7 +93,23 @@ class wait_group {
   int count_approx() const { return count_.load(std::memory_order_relaxed); }
 
  private:
+  friend struct detail::wait_group_access;
+
   lf::atomic<int> count_{0};
+  detail::coro_wait_list coroutines_;  // co_await lf::wait(*this)
 };
+
+namespace detail {
+// What lf::wait(wg) (patterns/awaitables.hpp) uses.
+struct wait_group_access {
+  static bool zero(const wait_group& wg) { return wg.count_.load(std::memory_order_acquire) == 0; }  // (2)
+  static coro_wait_list& list(wait_group& wg) noexcept { return wg.coroutines_; }
+  // After queueing an entry: true if the count is zero now (then the entry need not wait).
+  static bool armed_and_zero(const wait_group& wg) {
+    lf::fence(std::memory_order_seq_cst);  // [G2] orders the entry's count before (2); pairs with [G1]
+    return zero(wg);
+  }
+};
+}  // namespace detail
 
 }  // namespace lf

@@ -4,11 +4,15 @@
 // patterns/channel.hpp; this file holds the machinery and the argument for each step.
 //
 // A waiter is one blocked operation or one blocked select. It lives on the blocked
-// thread's stack and is queued on each channel it waits for through one link per case
-// (Go's sudog; the waiter's state word is Go's selectDone, made the futex word as well).
+// thread's stack, or in a suspended coroutine's frame (patterns/detail/channel_await.hpp),
+// and is queued on each channel it waits for through one link per case (Go's sudog; the
+// waiter's state word is Go's selectDone, made the futex word as well). Its owner, a
+// thread or a coroutine, is told apart only by the one wake-up call
+// (patterns/detail/waiter.hpp); the protocol below is the same for both.
 // State word (an int, the futex's word):
 //   phase (bits 0-1)   waiting, claimed (a hand-off is under way), done, abandoned
-//   sleeping (bit 2)   the owner is parked (or about to park) on the word
+//   sleeping (bit 2)   the owner is parked (or about to park) on the word; for a
+//                      coroutine: it is suspended (K1), the claimer must post it
 //   status (bits 3-5)  the chan_status the case completed with (when done)
 //   index (bits 6-)    which case completed (when done)
 // Transitions: the owner's waiting -> abandoned (timeout), or one claimer's
@@ -21,8 +25,10 @@
 // it CASes; the owner removes its links under the same locks before it returns. After
 // a successful claim the owner waits for done, so the claimer may finish after
 // unlocking. The claimer's last touches are the transition to done and, when it found
-// the sleeping bit, the futex wake and then clearing that bit; an owner that slept
-// waits for the bit to clear before its frame goes away. The one claimer that holds no
+// the sleeping bit, the wake (a futex wake, or a coroutine's resumption posted to its
+// pool) and then clearing that bit (W3); an owner that slept (or suspended) waits for
+// the bit to clear before its frame goes away (W5), and so does the destructor of a
+// coroutine's waiter destroyed while suspended (withdrawn()). The one claimer that holds no
 // channel lock, a context's cancel callback, is deregistered by the owner with
 // lf::context_callback's destructor, which waits for a callback running elsewhere.
 #pragma once
@@ -32,6 +38,7 @@
 #include <type_traits>
 
 #include "patterns/detail/process_cpus.hpp"
+#include "patterns/detail/waiter.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
 #include "sync/config.hpp"
@@ -237,17 +244,22 @@ class chan_waiter {
     return state_.fetch_add(done_as(index, st) - claimed, std::memory_order_release);  // (W2)
   }
 
-  // After a transition to done: if the owner was asleep, wake it, then tell it we are
-  // done touching the word. Must be the claimer's last access to this waiter.
+  // After a transition to done: if the owner was asleep (a thread) or suspended (a
+  // coroutine), wake it (patterns/detail/waiter.hpp), then tell it we are done touching
+  // the word. Must be the claimer's last access to this waiter.
   void finish_wake(int previous) {
     if (previous & waiter_state::sleeping) {
-      lf::futex_wake_one(state_);
+      owner_.wake(state_);
       // release: the wake happens before the owner's frame goes away; pairs with (W5).
       state_.fetch_and(~waiter_state::sleeping, std::memory_order_release);  // (W3)
     }
   }
 
   // --- the owner
+
+  // Who wake() wakes: this thread (the default) or a coroutine (set before the waiter is
+  // queued or subscribed anywhere; claimers read it under the lock that queued it).
+  waiter_owner& owner() noexcept { return owner_; }
 
   // Gives up (a deadline passed): waiting -> abandoned. False if a claimer came first.
   bool try_abandon() {
@@ -290,6 +302,51 @@ class chan_waiter {
     }
   }
 
+  // --- a coroutine owner (no deadline, no spin: it gives its worker back at once)
+
+  // Announces the suspension (K1): sets sleeping unless a claimer completed us first.
+  // True: suspended; the owner must not touch *this until the claimer's wake() resumes
+  // it. False: done already; the owner continues at once (nobody will wake it).
+  bool suspend() {
+    using namespace waiter_state;
+    int s = state_.load(std::memory_order_relaxed);  // (W0)
+    while (phase(s) != done) {  // (K1) done: a claimer came first, do not suspend
+      // release: the coroutine's frame, as it was when it suspended, reaches whoever
+      // resumes it: the claimer's RMWs (W1)/(W2)/(W3) continue this release sequence,
+      // and the resumed owner's acquire (W4) reads one of them. (A parked thread needs no
+      // such edge: it is the thread that goes on.) The claimer's RMW reads the bit.
+      if (state_.compare_exchange_weak(s, s | sleeping, std::memory_order_release, std::memory_order_relaxed)) {
+        return true;  // (K1)
+      }
+    }
+    return false;
+  }
+
+  // After suspend() (resumed, or it returned false): the final word, once the claimer
+  // has stopped touching this waiter.
+  int resumed() {
+    int s = state_.load(std::memory_order_acquire);  // (W4) pairs with (W1), (W2)
+    if (s & waiter_state::sleeping) {
+      wait_released();
+      s &= ~waiter_state::sleeping;
+    }
+    return s;
+  }
+
+  // The suspended owner's frame is being destroyed (its pool closing), after its links
+  // were unqueued and its subscriptions withdrawn, so no new claimer can reach it: waits
+  // for a claimer already under way (a hand-off in claimed, a wake-up not yet released)
+  // and returns the final word: waiting (nobody completed it) or done.
+  int withdrawn() {
+    using namespace waiter_state;
+    backoff b;
+    for (;;) {
+      const int s = state_.load(std::memory_order_acquire);  // (W4), (W5)
+      if (phase(s) == waiting || (phase(s) == done && !(s & sleeping))) return s & ~sleeping;
+      b.pause();
+    }
+  }
+
  private:
   // A claimer saw our sleeping bit and is between its transition to done and (W3).
   void wait_released() {
@@ -298,6 +355,7 @@ class chan_waiter {
   }
 
   lf::atomic<int> state_{waiter_state::waiting};
+  waiter_owner owner_;
 };
 
 // One case of a waiter, queued on one channel. `waiter`, `index`, `slot` and `send` are

@@ -53,6 +53,9 @@ class select_case {
   // The waiter was completed for this case with `st`: the case's final status, or
   // would_block to go round again.
   virtual chan_status finish(chan_status st) { return st; }
+  // The waiter was completed for this case with `st` but will never finish it (a
+  // coroutine's frame destroyed while suspended): release what the claimer handed over.
+  virtual void discard(chan_status) {}
   // A timer case's deadline.
   virtual const wait_clock::time_point* deadline() const { return nullptr; }
   // A context case: arrange for the waiter to be completed (index, canceled) once the
@@ -101,85 +104,147 @@ inline void poll_order(int* order, int n, bool biased) {
 #endif
 }
 
-// Runs a select over `cases[0..n)`. `order` and `cores` are scratch arrays of n entries.
-// Non-blocking when default_index >= 0 (returned, with would_block, if nothing is ready).
-inline select_outcome run_select(select_case* const* cases, int n, int default_index, bool biased, int* order,
-                                 chan_core** cores) {
-  // The channels, each once, in address order; and the earliest deadline.
-  int ncores = 0;
-  const wait_clock::time_point* deadline = nullptr;
-  int spin = chan_spin;
-  for (int i = 0; i < n; ++i) {
-    if (cases[i]->core) {
-      cores[ncores++] = cases[i]->core;
-      if (!cases[i]->core->buffered()) spin = handoff_spin;
+// The select over `cases[0..n)`, one round at a time, for the two kinds of waiter: a
+// thread runs the rounds in run_select (below) and parks between them; a coroutine runs
+// one round in its awaiter's await_suspend and suspends between poll_round and settle
+// (patterns/detail/channel_await.hpp). `order` and `cores` are scratch arrays of n
+// entries that must live as long as the engine. Non-blocking when default_index >= 0.
+//
+// The members a round runs are always inlined: run_select was one function before it
+// was split into rounds, and out-of-line calls cost the thread ping-pong ~14% (measured,
+// bench_channel chan_pingpong, 2 cores).
+class select_engine {
+ public:
+  [[gnu::always_inline]] select_engine(select_case* const* cases, int n, int default_index, bool biased, int* order, chan_core** cores)
+      : cases_(cases), n_(n), default_index_(default_index), biased_(biased), order_(order), cores_(cores) {
+    // The channels, each once, in address order; and the earliest deadline.
+    for (int i = 0; i < n; ++i) {
+      if (cases[i]->core) {
+        cores_[ncores_++] = cases[i]->core;
+        if (!cases[i]->core->buffered()) spin_ = handoff_spin;
+      }
+      const wait_clock::time_point* d = cases[i]->deadline();
+      if (d && (!deadline_ || *d < *deadline_)) deadline_ = d;
     }
-    const wait_clock::time_point* d = cases[i]->deadline();
-    if (d && (!deadline || *d < *deadline)) deadline = d;
+    std::sort(cores_, cores_ + ncores_, std::less<chan_core*>());
+    ncores_ = static_cast<int>(std::unique(cores_, cores_ + ncores_) - cores_);
   }
-  std::sort(cores, cores + ncores, std::less<chan_core*>());
-  ncores = static_cast<int>(std::unique(cores, cores + ncores) - cores);
-  const auto lock_all = [&] {
-    for (int k = 0; k < ncores; ++k) cores[k]->lock().lock();
-  };
-  const auto unlock_all = [&] {
-    for (int k = ncores; k-- > 0;) cores[k]->lock().unlock();
-  };
-  const bool blocking = default_index < 0;
+  select_engine(const select_engine&) = delete;
+  select_engine& operator=(const select_engine&) = delete;
 
-  for (;;) {
-    poll_order(order, n, biased);
-    chan_waiter self;
+  const wait_clock::time_point* deadline() const noexcept { return deadline_; }
+  int spin() const noexcept { return spin_; }
+
+  // Steps 1-2 with a fresh waiter `self`: true with `out` set when a case was ready (its
+  // links unqueued, after_poll run) or, non-blocking, nothing was (the default). False:
+  // self's links are queued and the channels unlocked; subscribe, then wait for self.
+  [[gnu::always_inline]] bool poll_round(chan_waiter& self, select_outcome& out) {
+    poll_order(order_, n_, biased_);
     lock_all();
-    if (blocking) {
-      for (int i = 0; i < n; ++i) {
-        if (!cases[i]->core) continue;
-        cases[i]->link.waiter = &self;
-        cases[i]->link.index = i;
-        cases[i]->core->enqueue(&cases[i]->link);
+    if (blocking()) {
+      for (int i = 0; i < n_; ++i) {
+        if (!cases_[i]->core) continue;
+        cases_[i]->link.waiter = &self;
+        cases_[i]->link.index = i;
+        cases_[i]->core->enqueue(&cases_[i]->link);
       }
       // [F2] orders our queued links (C1) before the polls below: a fast-path operation
       // that our poll misses sees the links after its fence [F1]. Pairs with [F1].
       lf::fence(std::memory_order_seq_cst);
     }
-    for (int k = 0; k < n; ++k) {
-      const int i = order[k];
-      const chan_status st = cases[i]->poll(&self);
+    for (int k = 0; k < n_; ++k) {
+      const int i = order_[k];
+      const chan_status st = cases_[i]->poll(&self);
       if (st == chan_status::would_block) continue;
-      if (blocking) {
-        for (int j = 0; j < n; ++j) {
-          if (cases[j]->core) cases[j]->core->dequeue(&cases[j]->link);
+      if (blocking()) {
+        for (int j = 0; j < n_; ++j) {
+          if (cases_[j]->core) cases_[j]->core->dequeue(&cases_[j]->link);
         }
       }
       unlock_all();
-      cases[i]->after_poll();
-      return {i, st};
-    }
-    if (!blocking) {
-      unlock_all();
-      return {default_index, chan_status::would_block};
+      cases_[i]->after_poll();
+      out = {i, st};
+      return true;
     }
     unlock_all();
+    if (!blocking()) {
+      out = {default_index_, chan_status::would_block};
+      return true;
+    }
+    return false;
+  }
 
-    for (int i = 0; i < n; ++i) cases[i]->subscribe(self, i);
-    const int s = self.park(deadline, plan_spin(spin));
-    for (int i = 0; i < n; ++i) cases[i]->unsubscribe();
-    // Links still queued (on the channels of the cases that did not complete).
-    for (int k = 0; k < ncores; ++k) {
-      lock_guard g(cores[k]->lock());
-      for (int i = 0; i < n; ++i) {
-        if (cases[i]->core == cores[k]) cores[k]->dequeue(&cases[i]->link);
+  // Step 3's subscriptions (the context cases).
+  void subscribe(chan_waiter& self) {
+    for (int i = 0; i < n_; ++i) cases_[i]->subscribe(self, i);
+  }
+
+  // Undoes a round's registration: unsubscribes, and unqueues the links still queued (on
+  // the channels of the cases that did not complete). Afterwards no claimer can reach
+  // the round's waiter but one already under way.
+  [[gnu::always_inline]] void withdraw() {
+    for (int i = 0; i < n_; ++i) cases_[i]->unsubscribe();
+    for (int k = 0; k < ncores_; ++k) {
+      lock_guard g(cores_[k]->lock());
+      for (int i = 0; i < n_; ++i) {
+        if (cases_[i]->core == cores_[k]) cores_[k]->dequeue(&cases_[i]->link);
       }
     }
+  }
+
+  // Step 4, once the round's waiter reached its final word `s` (done or abandoned):
+  // withdraw, then finish the completed case. False: a buffered channel's "try again"
+  // found the value (or the room) taken; go round with a fresh waiter.
+  [[gnu::always_inline]] bool settle(int s, select_outcome& out) {
+    withdraw();
     if (waiter_state::phase(s) == waiter_state::abandoned) {
-      for (int i = 0; i < n; ++i) {
-        if (cases[i]->deadline() == deadline) return {i, chan_status::timeout};
+      for (int i = 0; i < n_; ++i) {
+        if (cases_[i]->deadline() == deadline_) {
+          out = {i, chan_status::timeout};
+          return true;
+        }
       }
     }
     const int i = waiter_state::index_of(s);
-    const chan_status st = cases[i]->finish(waiter_state::status_of(s));
-    if (st != chan_status::would_block) return {i, st};
-    // A buffered channel's "try again" found the value (or the room) taken: go round.
+    const chan_status st = cases_[i]->finish(waiter_state::status_of(s));
+    if (st == chan_status::would_block) return false;
+    out = {i, st};
+    return true;
+  }
+
+ private:
+  bool blocking() const noexcept { return default_index_ < 0; }
+  void lock_all() {
+    for (int k = 0; k < ncores_; ++k) cores_[k]->lock().lock();
+  }
+  void unlock_all() {
+    for (int k = ncores_; k-- > 0;) cores_[k]->lock().unlock();
+  }
+
+  select_case* const* cases_;
+  const int n_;
+  const int default_index_;
+  const bool biased_;
+  int* order_;
+  chan_core** cores_;
+  int ncores_ = 0;
+  const wait_clock::time_point* deadline_ = nullptr;
+  int spin_ = chan_spin;
+};
+
+// Runs a select over `cases[0..n)` on the calling thread, parking between rounds.
+// `order` and `cores` are scratch arrays of n entries. Non-blocking when
+// default_index >= 0 (returned, with would_block, if nothing is ready).
+inline select_outcome run_select(select_case* const* cases, int n, int default_index, bool biased, int* order,
+                                 chan_core** cores) {
+  select_engine e(cases, n, default_index, biased, order, cores);
+  select_outcome out{};
+  for (;;) {
+    chan_waiter self;
+    if (e.poll_round(self, out)) return out;
+    e.subscribe(self);
+    const int s = self.park(e.deadline(), plan_spin(e.spin()));
+    if (e.settle(s, out)) return out;
   }
 }
 

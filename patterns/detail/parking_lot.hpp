@@ -58,6 +58,7 @@
 
 #include <utility>
 
+#include "patterns/detail/coro_wait_list.hpp"
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
 #include "sync/wait.hpp"
@@ -216,11 +217,16 @@ class slot_gate {
   parking_lot lot_;
 };
 
-// Done-ness of one result, with its one waiter. The word holds three bits:
+// Done-ness of one result, with its one waiter. The word holds four bits:
 //   done      set once by complete(), after the result is written;
 //   blocked   a waiter sleeps on the word itself (futex: wait_blocking);
 //   helping   a waiter is a worker of the pool that produces the result, parked in that
-//             pool's parking_lot between the tasks it runs meanwhile (register_helper).
+//             pool's parking_lot between the tasks it runs meanwhile (register_helper);
+//   coroutine coroutines wait in `coroutines()` (a coro_wait_list; errgroup's
+//             co_await lf::wait(g)): each queues its entry, then sets the bit with an
+//             RMW (arm_coroutine), so complete()'s RMW sees the bit (and wakes the list,
+//             which holds the entry) or the coroutine's RMW sees done (and it removes its
+//             entry and does not suspend).
 // complete() sets done with one RMW and wakes what the bits it replaced name. A waiter
 // sets its bit with an RMW on the same word, so the two are ordered: either complete()
 // sees the bit and wakes, or the waiter's RMW sees done and does not sleep. A helper then
@@ -247,7 +253,15 @@ class completion {
     const int old = word_.fetch_or(done_bit, std::memory_order_acq_rel);  // (C1) release: the result; pairs with (C2)
     if ((old & blocked_bit) != 0) futex_wake_all(word_);
     if ((old & helping_bit) != 0 && helper_lot != nullptr) helper_lot->unpark_all();
+    if ((old & coroutine_bit) != 0) coroutines_.wake_all();
   }
+
+  // A coroutine waiter, after queueing its entry in coroutines(): true when done already
+  // (then the result is readable: (C2)).
+  bool arm_coroutine() {
+    return (word_.fetch_or(coroutine_bit, std::memory_order_acquire) & done_bit) != 0;  // (C2)
+  }
+  coro_wait_list& coroutines() noexcept { return coroutines_; }
 
   // Sleeps on the word until done (true) or until `deadline` has passed (false; the
   // blocked bit stays, and costs complete() a futex wake with nobody to wake). For a
@@ -277,7 +291,9 @@ class completion {
   static constexpr int done_bit = 1;
   static constexpr int blocked_bit = 2;
   static constexpr int helping_bit = 4;
+  static constexpr int coroutine_bit = 8;
   mutable lf::atomic<int> word_{0};
+  coro_wait_list coroutines_;
 };
 
 }  // namespace lf::detail

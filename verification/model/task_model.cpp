@@ -65,6 +65,7 @@
 #include "patterns/task.hpp"
 #include "sync/atomic.hpp"
 #include "sync/cell.hpp"
+#include "verification/model/fiber_of.hpp"
 #include "verification/model/model_driver.hpp"
 
 namespace {
@@ -77,17 +78,7 @@ struct gate {
   void await_resume() const noexcept {}
 };
 
-// Does not suspend; hands out the awaiting task's fiber (its root_state).
-struct fiber_of {
-  lf::detail::coro_fiber** out;
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    *out = h.promise().fiber;
-    return false;
-  }
-  void await_resume() const noexcept {}
-};
+using lf::model::fiber_of;
 
 lf::task<int> producer(gate& g, lf::cell<int>& payload, lf::detail::coro_fiber** self) {
   co_await fiber_of{self};

@@ -9,9 +9,11 @@
 #include <chrono>
 #include <future>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "patterns/detail/timer_service.hpp"
+#include "patterns/errgroup.hpp"
 #include "patterns/wait_group.hpp"
 
 using namespace std::chrono_literals;
@@ -146,6 +148,113 @@ TEST(awaitables, destroying_the_pool_deregisters_done_waiters_and_a_later_cancel
   }
   EXPECT_EQ(destroyed.load(), 100);
   cancel();  // nothing is registered any more (ASan: no use of a freed awaiter)
+}
+
+// --- lf::wait(wg), lf::wait(group)
+
+TEST(awaitables, wait_on_a_zero_wait_group_does_not_suspend) {
+  lf::wait_group wg;
+  auto t = [](lf::wait_group& w) -> lf::task<int> {
+    co_await lf::wait(w);  // nobody else runs: a suspension would never end
+    co_return 1;
+  };
+  EXPECT_EQ(lf::sync_wait(t(wg)), 1);
+}
+
+TEST(awaitables, wait_group_wait_resumes_once_the_last_job_is_done_without_blocking_the_worker) {
+  lf::worker_pool pool(1);  // the jobs run on the worker the waiter suspended on
+  lf::wait_group wg;
+  constexpr int n = 100;
+  std::atomic<int> finished{0};
+  wg.add(n);
+  auto waiter = lf::go(pool, [&]() -> lf::task<int> {
+    co_await lf::wait(wg);
+    co_return finished.load();
+  });
+  for (int i = 0; i < n; ++i) {
+    lf::go(pool, [&]() -> lf::task<void> {
+      co_await lf::yield();
+      finished.fetch_add(1);
+      wg.done();
+    }).detach();
+  }
+  EXPECT_EQ(waiter.get(), n);
+}
+
+TEST(awaitables, many_coroutines_and_a_thread_wait_on_one_wait_group) {
+  lf::worker_pool pool(2);
+  lf::wait_group wg;
+  wg.add(1);
+  std::vector<lf::join_handle<void>> hs;
+  std::atomic<int> woke{0};
+  for (int i = 0; i < 200; ++i) {
+    hs.push_back(lf::go(pool, [&]() -> lf::task<void> {
+      co_await lf::wait(wg);
+      woke.fetch_add(1);
+    }));
+  }
+  std::thread t([&] { wg.wait(); });
+  wg.done();
+  for (auto& h : hs) h.get();
+  t.join();
+  EXPECT_EQ(woke.load(), 200);
+}
+
+TEST(awaitables, destroying_the_pool_frees_coroutines_waiting_on_a_wait_group) {
+  lf::wait_group wg;
+  wg.add(1);
+  std::atomic<int> destroyed{0}, arrived{0};
+  {
+    lf::worker_pool pool(2);
+    for (int i = 0; i < 50; ++i) {
+      lf::go(pool, [&]() -> lf::task<void> {
+        destruction_counter d{&destroyed};
+        arrived.fetch_add(1);
+        co_await lf::wait(wg);
+        ADD_FAILURE() << "resumed after its pool was destroyed";
+      }).detach();
+    }
+    while (arrived.load() != 50) std::this_thread::yield();
+  }
+  EXPECT_EQ(destroyed.load(), 50);
+  wg.done();  // nothing is queued any more (ASan: no use of a freed frame)
+  EXPECT_EQ(wg.count_approx(), 0);
+}
+
+TEST(awaitables, errgroup_wait_returns_the_first_error_to_a_coroutine_on_the_groups_own_pool) {
+  lf::worker_pool pool(1);  // the goroutines need the worker the waiter suspends on
+  lf::errgroup g(pool);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 20; ++i) {
+    g.go([&, i] {
+      ran.fetch_add(1);
+      if (i == 7) throw std::runtime_error("seven");
+    });
+  }
+  auto h = lf::go(pool, [&]() -> lf::task<std::exception_ptr> { co_return co_await lf::wait(g); });
+  std::exception_ptr e = h.get();
+  ASSERT_TRUE(e);
+  EXPECT_THROW(std::rethrow_exception(e), std::runtime_error);
+  EXPECT_EQ(ran.load(), 20);
+}
+
+TEST(awaitables, errgroup_wait_of_an_idle_group_does_not_suspend) {
+  lf::errgroup g;
+  auto t = [](lf::errgroup& group) -> lf::task<bool> { co_return !(co_await lf::wait(group)); };
+  EXPECT_TRUE(lf::sync_wait(t(g)));
+}
+
+TEST(awaitables, errgroup_wait_from_a_coroutine_sees_thread_goroutines_finish) {
+  lf::worker_pool pool(1);
+  lf::errgroup g;  // goroutines on threads
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 8; ++i) g.go([&] { ran.fetch_add(1); });
+  auto h = lf::go(pool, [&]() -> lf::task<int> {
+    std::exception_ptr e = co_await lf::wait(g);
+    EXPECT_FALSE(e);
+    co_return ran.load();
+  });
+  EXPECT_EQ(h.get(), 8);
 }
 
 }  // namespace
