@@ -204,6 +204,7 @@ constexpr std::chrono::microseconds patience{200};
 TEST(Channel, UnbufferedSendAndReceiveCompleteTogether) {
   using U = lc::rendezvous_channel_spec;
   struct target {
+    explicit target(std::atomic<std::size_t>* p) : pairs(p) {}
     std::atomic<std::size_t>* pairs;  // sends that completed: each with its receive
     lf::channel<lc::value> ch;        // capacity 0: unbuffered
     lc::value apply(const operation& o) {
@@ -239,7 +240,7 @@ TEST(Channel, UnbufferedSendAndReceiveCompleteTogether) {
   o.runs = lf::test::sanitized ? 100 : 200;
   std::atomic<std::size_t> pairs{0};
   const lc::run_summary s = lc::run_random(
-      U{}, [&pairs] { return std::unique_ptr<target>(new target{&pairs, {}}); }, plan, o);
+      U{}, [&pairs] { return std::make_unique<target>(&pairs); }, plan, o);
   EXPECT_EQ(s.failures, 0u) << s.report;
   EXPECT_EQ(s.unknown, 0u);
   EXPECT_EQ(s.runs, o.runs);
