@@ -66,6 +66,10 @@ class mpmc_ring {
   using value_type = T;
   static constexpr progress push_progress = progress::lock_free;
   static constexpr progress pop_progress = progress::lock_free;
+  // The calls return whatever other threads do, but a producer stalled between its claim
+  // and its publication stalls delivery past its slot, and a consumer stalled between its
+  // claim and freeing the slot stalls producers there one lap later (see above).
+  static constexpr progress handoff_progress = progress::blocking;
   static constexpr std::size_t max_producers = any_number;
   static constexpr std::size_t max_consumers = any_number;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test lane on a fresh Debian 12 machine: installs what is missing, builds each
 # preset, runs its lanes, and proves the installed package works for a consumer.
-#   dev      (g++ Debug)           unit, model, mutant, lincheck, stress, process (+ litmus)
+#   dev      (g++ Debug)           unit, model, mutant, lincheck, stress, process, progress
+#                                  (+ litmus)
 #   tsan     (g++ -O2, TSan)       unit, stress, process, lincheck
 #   asan     (clang++ -O1, ASan + UBSan)  unit, stress, process, fuzz
 #   release  (g++ -O2)             stress, process (the optimised build without a sanitizer,
@@ -61,13 +62,14 @@ build() {
   cmake --build --preset "$preset"
 }
 
-build dev -DLF_TEST_LANES='unit;stress;process;lincheck'
+build dev -DLF_TEST_LANES='unit;stress;process;lincheck;progress'
 lane dev unit
 lane dev model
 lane dev mutant
 lane dev lincheck
 lane dev stress
 lane dev process
+lane dev progress
 
 build tsan -DLF_TEST_LANES='unit;stress;process;lincheck'
 lane tsan 'unit|stress|process|lincheck'

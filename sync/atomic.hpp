@@ -10,6 +10,10 @@
 // a lost wake-up then shows up as a deadlock verdict. The constructor's initialisation
 // is a plain write there (a shadow rl::var, see `born`), so an access that no
 // happens-before edge orders after the construction is a DATA RACE, as it is in C++.
+//
+// Progress probe (LF_PROGRESS_PROBE, the progress lane only): lf::atomic<T> is a thin
+// class over std::atomic<T>, and every operation of lf::atomic, lf::atomic_wide and
+// lf::fence calls the hook of sync/detail/progress_probe.hpp once it has taken effect.
 #pragma once
 
 #include <atomic>
@@ -17,6 +21,7 @@
 #include <type_traits>
 
 #include "sync/config.hpp"
+#include "sync/detail/progress_probe.hpp"
 
 #if !defined(LF_MODEL_RELACY)
 #include <boost/atomic/atomic.hpp>
@@ -31,10 +36,76 @@ namespace lf {
 
 #if !defined(LF_MODEL_RELACY)
 
+#if !defined(LF_PROGRESS_PROBE)
+
 template <class T>
 using atomic = std::atomic<T>;
 
 inline void fence(std::memory_order order) noexcept { std::atomic_thread_fence(order); }
+
+#else  // LF_PROGRESS_PROBE: std::atomic, and the hook after each operation
+
+template <class T>
+class atomic {
+  using op = detail::seam_op;
+
+ public:
+  using value_type = T;
+  static constexpr bool is_always_lock_free = std::atomic<T>::is_always_lock_free;
+
+  constexpr atomic() noexcept = default;
+  constexpr atomic(T v) noexcept : a_(v) {}  // NOLINT: mirrors std::atomic's converting constructor
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst) const noexcept { return after(a_.load(o), op::load); }
+  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    a_.store(v, o);
+    LF_SEAM_PROBE(op::store);
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { return after(a_.exchange(v, o), op::rmw); }
+  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    return cas(a_.compare_exchange_weak(e, d, o));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order ok, std::memory_order fail) noexcept {
+    return cas(a_.compare_exchange_weak(e, d, ok, fail));
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    return cas(a_.compare_exchange_strong(e, d, o));
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order ok, std::memory_order fail) noexcept {
+    return cas(a_.compare_exchange_strong(e, d, ok, fail));
+  }
+  template <class D>
+  T fetch_add(D v, std::memory_order o = std::memory_order_seq_cst) noexcept { return after(a_.fetch_add(v, o), op::rmw); }
+  template <class D>
+  T fetch_sub(D v, std::memory_order o = std::memory_order_seq_cst) noexcept { return after(a_.fetch_sub(v, o), op::rmw); }
+  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { return after(a_.fetch_or(v, o), op::rmw); }
+  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { return after(a_.fetch_and(v, o), op::rmw); }
+  void wait(T old, std::memory_order o = std::memory_order_seq_cst) const noexcept { a_.wait(old, o); }
+  void notify_one() noexcept { a_.notify_one(); }
+  void notify_all() noexcept { a_.notify_all(); }
+  bool is_lock_free() const noexcept { return a_.is_lock_free(); }
+
+ private:
+  static T after(T v, op what) noexcept {
+    LF_SEAM_PROBE(what);
+    return v;
+  }
+  static bool cas(bool ok) noexcept {
+    LF_SEAM_PROBE(detail::cas_outcome(ok));
+    return ok;
+  }
+
+  std::atomic<T> a_;  // the only member: sync/wait.hpp's futex takes the word's address
+};
+
+inline void fence(std::memory_order order) noexcept {
+  std::atomic_thread_fence(order);
+  LF_SEAM_PROBE(detail::seam_op::fence);
+}
+
+#endif  // LF_PROGRESS_PROBE
 
 namespace detail {
 constexpr boost::memory_order to_boost(std::memory_order o) noexcept {
@@ -102,19 +173,33 @@ class atomic_wide {
         asm volatile("movdqa %1, %0" : "=x"(v) : "m"(*reinterpret_cast<const __m128i*>(&a_)) : "memory");
         T out;
         std::memcpy(&out, &v, sizeof out);
+        LF_SEAM_PROBE(detail::seam_op::load);
         return out;
       }
     }
 #endif
-    return a_.load(detail::to_boost(o));  // cmpxchg16b: a locked write of the line
+    const T out = a_.load(detail::to_boost(o));  // cmpxchg16b: a locked write of the line
+    LF_SEAM_PROBE(detail::seam_op::load);
+    return out;
   }
-  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { a_.store(v, detail::to_boost(o)); }
-  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept { return a_.exchange(v, detail::to_boost(o)); }
+  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    a_.store(v, detail::to_boost(o));
+    LF_SEAM_PROBE(detail::seam_op::store);
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    const T old = a_.exchange(v, detail::to_boost(o));
+    LF_SEAM_PROBE(detail::seam_op::rmw);
+    return old;
+  }
   bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
-    return a_.compare_exchange_weak(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+    const bool ok = a_.compare_exchange_weak(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+    LF_SEAM_PROBE(detail::cas_outcome(ok));
+    return ok;
   }
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
-    return a_.compare_exchange_strong(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+    const bool ok = a_.compare_exchange_strong(expected, desired, detail::to_boost(success), detail::to_boost(failure));
+    LF_SEAM_PROBE(detail::cas_outcome(ok));
+    return ok;
   }
   bool is_lock_free() const noexcept { return a_.is_lock_free(); }
 

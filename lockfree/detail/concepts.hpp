@@ -18,6 +18,22 @@ enum class progress {
   blocking,          // may wait for another thread
 };
 
+// Hand-over progress: whether an element still gets from the other producers to the
+// consumers while one thread is stalled in the middle of a push or a pop (it answers
+// "empty" or "full" to them until the stalled thread goes on: blocking). A container whose
+// calls are non-blocking but whose hand-over is not declares
+// `static constexpr progress handoff_progress`; otherwise the hand-over is as good as its
+// weakest call. The progress lane (verification/progress) checks both claims by freezing
+// a thread in the middle of a call.
+template <class C>
+constexpr progress handoff_progress_of() noexcept {
+  if constexpr (requires { C::handoff_progress; }) {
+    return C::handoff_progress;
+  } else {
+    return C::push_progress > C::pop_progress ? C::push_progress : C::pop_progress;
+  }
+}
+
 // How many threads may call an operation concurrently.
 inline constexpr std::size_t any_number = std::numeric_limits<std::size_t>::max();
 

@@ -174,6 +174,32 @@ TEST(Checker, ChannelDrainsAfterCloseThenAnswersClosed) {
   EXPECT_FALSE(lc::check(C(2), closed_too_early));
 }
 
+// Rendezvous: a send and its receive complete together, so their calls must overlap; a
+// value is taken once; "would block" is legal at any time; closed only after a close.
+TEST(Checker, UnbufferedChannelPairsEachSendWithAnOverlappingReceive) {
+  using U = lc::rendezvous_channel_spec;
+  const lc::history ok = {op(0, U::send, 1, U::sent, 0, 3), op(1, U::recv, 0, 1, 1, 2),
+                          op(2, U::send, 2, none, 1, 4), op(1, U::recv, 0, none, 5, 6),
+                          op(0, U::close, 0, 1, 7, 8), op(2, U::recv, 0, U::closed, 9, 10)};
+  EXPECT_TRUE(lc::check(U{}, ok));
+  // Two pairs whose four calls all overlap: each pair still finds its adjacent points.
+  const lc::history crossed = {op(0, U::send, 1, U::sent, 0, 7), op(1, U::send, 2, U::sent, 1, 6),
+                               op(2, U::recv, 0, 2, 2, 5), op(3, U::recv, 0, 1, 3, 4)};
+  EXPECT_TRUE(lc::check(U{}, crossed));
+  const lc::history send_done_before_recv = {op(0, U::send, 1, U::sent, 0, 1), op(1, U::recv, 0, 1, 2, 3)};
+  EXPECT_FALSE(lc::check(U{}, send_done_before_recv));
+  const lc::history taken_twice = {op(0, U::send, 1, U::sent, 0, 5), op(1, U::recv, 0, 1, 1, 4),
+                                   op(2, U::recv, 0, 1, 2, 3)};
+  EXPECT_FALSE(lc::check(U{}, taken_twice));
+  const lc::history never_sent = {op(1, U::recv, 0, 7, 0, 1)};
+  EXPECT_FALSE(lc::check(U{}, never_sent));
+  const lc::history sent_after_close = {op(0, U::close, 0, 1, 0, 1), op(1, U::send, 1, U::sent, 2, 5),
+                                        op(2, U::recv, 0, 1, 3, 4)};
+  EXPECT_FALSE(lc::check(U{}, sent_after_close));
+  const lc::history closed_before_close = {op(1, U::recv, 0, U::closed, 0, 1), op(0, U::close, 0, 1, 2, 3)};
+  EXPECT_FALSE(lc::check(U{}, closed_before_close));
+}
+
 // Memoization: n pushes all overlapping, then n pops all overlapping. Without the cache the
 // search would try the pushes' n! orders; with it each (set, state) pair is met once. The
 // bound 2^n * n * 4 is the cache's (sets of pushes x candidates per step, with slack).

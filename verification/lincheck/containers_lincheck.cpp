@@ -1,4 +1,4 @@
-// lincheck lane: every container in lockfree/ and the buffered lf::channel, driven by
+// lincheck lane: every container in lockfree/ and lf::channel (buffered and unbuffered), driven by
 // random operation mixes on real threads, each history judged against a sequential
 // specification (verification/lincheck/specs.hpp).
 //
@@ -29,6 +29,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -190,6 +191,62 @@ TEST(Channel, BufferedTryOperationsAndCloseAreLinearizableWithRelaxedEdges) {
   };
   expect_linearizable(lc::run_random(C(2, lc::edges::relaxed), [] { return std::make_unique<target>(); }, plan,
                                      options("channel")));
+}
+
+// Unbuffered channel: a send completes only with the receive that takes its value
+// (rendezvous_channel_spec: the pair's calls must overlap). Sends and receives are timed
+// (send_for / recv_for, 200 us) or, one in four, non-blocking (try_send / try_recv), so
+// every call of a history returns, matched or not; a timeout and would_block are the same
+// "none" answer. 200 runs (100 sanitized): a run costs at most its unmatched calls'
+// timeouts, ~1 ms, and pairs form in most runs (three threads, sends and receives even).
+constexpr std::chrono::microseconds patience{200};
+
+TEST(Channel, UnbufferedSendAndReceiveCompleteTogether) {
+  using U = lc::rendezvous_channel_spec;
+  struct target {
+    explicit target(std::atomic<std::size_t>* p) : pairs(p) {}
+    std::atomic<std::size_t>* pairs;  // sends that completed: each with its receive
+    lf::channel<lc::value> ch;        // capacity 0: unbuffered
+    lc::value apply(const operation& o) {
+      const bool try_only = o.arg2 != 0;
+      switch (o.kind) {
+        case U::send: {
+          const lf::chan_status st = try_only ? ch.try_send(lc::value{o.arg}) : ch.send_for(lc::value{o.arg}, patience);
+          if (st == lf::chan_status::ok) {
+            pairs->fetch_add(1, std::memory_order_relaxed);
+            return U::sent;
+          }
+          return st == lf::chan_status::closed ? U::closed : none;
+        }
+        case U::recv: {
+          auto r = try_only ? ch.try_recv() : ch.recv_for(patience);
+          if (r.ok()) return *r;
+          return r.status() == lf::chan_status::closed ? U::closed : none;
+        }
+        default:
+          return ch.close() ? 1 : 0;
+      }
+    }
+  };
+  const auto plan = [](std::mt19937_64& rng, std::size_t t, std::size_t i) {
+    operation o;
+    const auto roll = rng() % 40;
+    o.kind = roll == 0 ? U::close : (roll < 21 ? U::send : U::recv);
+    o.arg = lc::unique_value(t, i);
+    o.arg2 = rng() % 4 == 0 ? 1 : 0;
+    return o;
+  };
+  lc::run_options o = options("unbuffered channel");
+  o.runs = lf::test::sanitized ? 100 : 200;
+  std::atomic<std::size_t> pairs{0};
+  const lc::run_summary s = lc::run_random(
+      U{}, [&pairs] { return std::make_unique<target>(&pairs); }, plan, o);
+  EXPECT_EQ(s.failures, 0u) << s.report;
+  EXPECT_EQ(s.unknown, 0u);
+  EXPECT_EQ(s.runs, o.runs);
+  // The histories held rendezvous to judge, not only timeouts.
+  EXPECT_GE(pairs.load(), o.runs) << "too few sends met a receiver";
+  std::printf("unbuffered channel: %zu send/receive pairs in %zu histories\n", pairs.load(), o.runs);
 }
 
 // ---- the known result: mpmc_ring is not linearizable at its edges ------------------------

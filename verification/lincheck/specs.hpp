@@ -325,14 +325,40 @@ class counter_spec {
   std::vector<std::vector<std::size_t>> shrink_groups(const history&) const { return {}; }
 };
 
+namespace detail {
+// The channels' operation codes and answers (channel_spec, rendezvous_channel_spec).
+enum channel_op : std::uint32_t { channel_send = 0, channel_recv = 1, channel_close = 2 };
+inline constexpr value channel_sent = 1, channel_closed = none + 1;
+
+inline std::string channel_call_text(const operation& o) {
+  if (o.kind == channel_send) return "send(" + std::to_string(o.arg) + ")";
+  return o.kind == channel_recv ? "recv()" : "close()";
+}
+
+// A channel history's shrink groups: a sent value's send and its receive together (only
+// when `pairs`), the answers that carry no value alone, a close never (removing it would
+// make "closed" answers illegal).
+inline std::vector<std::vector<std::size_t>> channel_groups(const history& h, bool pairs) {
+  auto groups = groups_by_value(
+      h,
+      [](const operation& o) {
+        if (o.kind == channel_send) return o.result == channel_sent ? o.arg : none;
+        return o.kind == channel_recv && o.result != channel_closed ? o.result : none;
+      },
+      pairs);
+  std::erase_if(groups, [&](const auto& g) { return g.size() == 1 && h[g[0]].kind == channel_close; });
+  return groups;
+}
+}  // namespace detail
+
 // Buffered channel (Go's semantics, lf::channel with capacity > 0), non-blocking calls:
 //   send(v) -> sent, full or closed;  recv() -> the value, none (would block) or closed
 //   close() -> 1 if this call closed it, 0 if it was closed already
 // After close, receives drain what is buffered, then answer closed; sends answer closed.
 class channel_spec {
  public:
-  enum op : std::uint32_t { send = 0, recv = 1, close = 2 };
-  static constexpr value sent = 1, full = 0, closed = none + 1;
+  enum op : std::uint32_t { send = detail::channel_send, recv = detail::channel_recv, close = detail::channel_close };
+  static constexpr value sent = detail::channel_sent, full = 0, closed = detail::channel_closed;
   struct state {
     std::vector<value> buffer;
     bool is_closed = false;
@@ -369,10 +395,7 @@ class channel_spec {
   std::string name() const {
     return "buffered channel (capacity " + std::to_string(capacity_) + ", " + detail::edges_name(edges_) + ")";
   }
-  std::string call_text(const operation& o) const {
-    if (o.kind == send) return "send(" + std::to_string(o.arg) + ")";
-    return o.kind == recv ? "recv()" : "close()";
-  }
+  std::string call_text(const operation& o) const { return detail::channel_call_text(o); }
   std::string result_text(const operation& o) const {
     if (o.kind == close) return o.result != 0 ? "true" : "false";
     if (o.result == closed) return "closed";
@@ -380,23 +403,87 @@ class channel_spec {
     return o.result == none ? "would_block" : std::to_string(o.result);
   }
   std::vector<std::vector<std::size_t>> shrink_groups(const history& h) const {
-    // As for the bounded queue; a close stays (removing it would make "closed" illegal).
+    // As for the bounded queue.
     bool full_answer = false;
     for (const auto& o : h) full_answer |= (o.kind == send && o.result == full);
-    auto groups = detail::groups_by_value(
-        h,
-        [](const operation& o) {
-          if (o.kind == send) return o.result == sent ? o.arg : none;
-          return o.kind == recv && o.result != closed ? o.result : none;
-        },
-        !full_answer || edges_ != edges::exact);
-    std::erase_if(groups, [&](const auto& g) { return g.size() == 1 && h[g[0]].kind == close; });
-    return groups;
+    return detail::channel_groups(h, !full_answer || edges_ != edges::exact);
   }
 
  private:
   std::size_t capacity_;
   edges edges_;
+};
+
+
+// Unbuffered (rendezvous) channel (Go's semantics, lf::channel with capacity 0), with
+// timed or non-blocking calls so that every operation of a history completes:
+//   send(v) -> sent, none (would block or timed out: nothing was sent) or closed
+//   recv()  -> the value, none (would block or timed out) or closed
+//   close() -> 1 if this call closed it, 0 if it was closed already
+// A send and the receive that takes its value complete together: their calls overlap in
+// time. The checker places one point per operation, so the pair is two points with nothing
+// between them: the send's point leaves its value "in hand" (the state's `handing`), and
+// while a value is in hand the only legal next step is the receive of exactly that value,
+// and only if it was invoked before the send returned. That last condition is the one
+// place a specification reads the stamps: two adjacent points in a linearization may still
+// lie far apart in time, and "the calls overlap" is a real-time relation between two
+// operations that no sequence of single points expresses. The checker's order already
+// gives send.call < recv.ret; with recv.call < send.ret the intervals overlap. Flagged: a
+// send that returned before its receiver was called, a value received twice, a value
+// nobody sent. A "none" answer changes nothing and is accepted at
+// any time (whether a partner was waiting is not part of the state: a waiting partner is
+// an operation still in progress). After close, sends and receives answer closed; a send
+// cannot be in hand across a close.
+class rendezvous_channel_spec {
+ public:
+  enum op : std::uint32_t { send = detail::channel_send, recv = detail::channel_recv, close = detail::channel_close };
+  static constexpr value sent = detail::channel_sent, closed = detail::channel_closed;
+  struct state {
+    value handing = none;           // the value of a send whose receive is the next step, or none
+    std::uint64_t handing_ret = 0;  // that send's response stamp
+    bool is_closed = false;
+    bool operator==(const state&) const = default;
+  };
+
+  state initial() const { return {}; }
+  bool step(state& s, const operation& o) const {
+    if (s.handing != none) {  // only the pair's receive may come next, called before the send returned
+      if (o.kind != recv || o.result != s.handing || o.call > s.handing_ret) return false;
+      s.handing = none;
+      s.handing_ret = 0;
+      return true;
+    }
+    switch (o.kind) {
+      case send:
+        if (o.result == closed) return s.is_closed;
+        if (o.result == none) return true;
+        if (s.is_closed || o.arg == none) return false;
+        s.handing = o.arg;
+        s.handing_ret = o.ret;
+        return true;
+      case recv:
+        if (o.result == closed) return s.is_closed;
+        return o.result == none;  // a value here would have no send in hand
+      default:
+        if ((o.result != 0) == s.is_closed) return false;
+        s.is_closed = true;
+        return true;
+    }
+  }
+  std::size_t hash(const state& s) const {
+    return (static_cast<std::size_t>(s.handing) * 1099511628211ull ^ s.handing_ret) * 31 + (s.is_closed ? 7 : 11);
+  }
+  std::string name() const { return "unbuffered channel"; }
+  std::string call_text(const operation& o) const { return detail::channel_call_text(o); }
+  std::string result_text(const operation& o) const {
+    if (o.kind == close) return o.result != 0 ? "true" : "false";
+    if (o.result == closed) return "closed";
+    if (o.result == none) return "would_block";
+    return o.kind == send ? "ok" : std::to_string(o.result);
+  }
+  std::vector<std::vector<std::size_t>> shrink_groups(const history& h) const {
+    return detail::channel_groups(h, true);  // a send and its receive leave together
+  }
 };
 
 }  // namespace lf::lincheck

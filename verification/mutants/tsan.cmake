@@ -6,27 +6,14 @@
 # built against the mutated copy of the headers; the ctest case passes only if TSan
 # reports a data race.
 
+include(${CMAKE_CURRENT_LIST_DIR}/mutated_copy.cmake)
+
 # lf_tsan_mutant(<name> STRESS <stress test> FILTER <gtest filter>)
 function(lf_tsan_mutant name)
   cmake_parse_arguments(M "" "STRESS;FILTER" "" ${ARGN})
   set(change ${CMAKE_CURRENT_LIST_DIR}/${name}.mutant)
   set(root ${CMAKE_CURRENT_BINARY_DIR}/tsan_mutants/${name})
-  set(copy_commands)
-  foreach(dir sync rcu lockfree patterns)
-    list(APPEND copy_commands COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/${dir} ${root}/src/${dir})
-  endforeach()
-  file(GLOB_RECURSE headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/sync/*.hpp ${PROJECT_SOURCE_DIR}/rcu/*.hpp
-    ${PROJECT_SOURCE_DIR}/lockfree/*.hpp ${PROJECT_SOURCE_DIR}/patterns/*.hpp)
-  add_custom_command(OUTPUT ${root}/applied.stamp
-    COMMAND ${CMAKE_COMMAND} -E rm -rf ${root}/src
-    ${copy_commands}
-    COMMAND ${CMAKE_COMMAND} -DMUTANT=${change} -DROOT=${root}/src
-            -P ${PROJECT_SOURCE_DIR}/verification/mutants/apply_mutant.cmake
-    COMMAND ${CMAKE_COMMAND} -E touch ${root}/applied.stamp
-    DEPENDS ${change} ${headers} ${PROJECT_SOURCE_DIR}/verification/mutants/apply_mutant.cmake
-    COMMENT "TSan mutant ${name}: applying ${change}"
-    VERBATIM)
-  add_custom_target(tsan_mutant_${name}_src DEPENDS ${root}/applied.stamp)
+  lf_mutated_copy(tsan_mutant_${name}_src ${change} ${root})
   add_executable(tsan_mutant_${name} ${PROJECT_SOURCE_DIR}/verification/stress/${M_STRESS}.cpp)
   add_dependencies(tsan_mutant_${name} tsan_mutant_${name}_src)
   target_include_directories(tsan_mutant_${name} BEFORE PRIVATE ${root}/src)
