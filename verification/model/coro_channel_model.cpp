@@ -246,18 +246,15 @@ struct wait_group_waiter_races_the_last_done : rl::test_suite<wait_group_waiter_
 
 int main(int argc, char** argv) {
   using lf::model::search;
-  using lf::model::simulate;
   return lf::model::run_cases(
       argc, argv,
       {
-          {"recv_races_a_thread_send_unbuffered", search::bounded(2), simulate<recv_races_a_thread_send_unbuffered>},
-          {"recv_races_a_thread_send_buffered", search::random(200000), simulate<recv_races_a_thread_send_buffered>},
-          {"send_races_a_thread_recv_unbuffered", search::bounded(2), simulate<send_races_a_thread_recv_unbuffered>},
-          {"close_races_a_suspended_receiver", search::bounded(2), simulate<close_races_a_suspended_receiver>},
-          {"cancel_races_a_suspended_recv", search::bounded(2), simulate<cancel_races_a_suspended_recv>},
-          {"frame_destroyed_while_a_sender_hands_off", search::bounded(2),
-           simulate<frame_destroyed_while_a_sender_hands_off>},
-          {"wait_group_waiter_races_the_last_done", search::bounded(2),
-           simulate<wait_group_waiter_races_the_last_done>},
+          LF_MODEL_CASE("recv_races_a_thread_send_unbuffered", search::bounded(2), recv_races_a_thread_send_unbuffered),
+          LF_MODEL_CASE("recv_races_a_thread_send_buffered", search::random(200000), recv_races_a_thread_send_buffered),
+          LF_MODEL_CASE("send_races_a_thread_recv_unbuffered", search::bounded(2), send_races_a_thread_recv_unbuffered),
+          LF_MODEL_CASE("close_races_a_suspended_receiver", search::bounded(2), close_races_a_suspended_receiver),
+          LF_MODEL_CASE("cancel_races_a_suspended_recv", search::bounded(2), cancel_races_a_suspended_recv),
+          LF_MODEL_CASE("frame_destroyed_while_a_sender_hands_off", search::bounded(2), frame_destroyed_while_a_sender_hands_off),
+          LF_MODEL_CASE("wait_group_waiter_races_the_last_done", search::bounded(2), wait_group_waiter_races_the_last_done),
       });
 }
