@@ -66,7 +66,6 @@
 //        release); the driver's acquire load of the bit pairs with it.
 #pragma once
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <exception>

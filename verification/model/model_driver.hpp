@@ -5,7 +5,7 @@
 // that line to prove a mutant is caught by the verdict it was written to provoke.
 // A mutant runs one case, so its build defines LF_MODEL_ONLY_CASE="NAME": the other
 // cases' tests are then never instantiated (Relacy's simulation of each is most of a
-// model binary's code; measured, the mutant lane's build halved), and the binary runs
+// model binary's code; measured: one mutant 6.7 -> 2.8 s of CPU), and the binary runs
 // and knows only that case.
 #pragma once
 
