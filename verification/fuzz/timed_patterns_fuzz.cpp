@@ -14,7 +14,8 @@
 //                        deadline_exceeded), none (max), or an hour away (never reached
 //                        within a run of milliseconds).
 //   lf::rate_limiter     every *_at form on a fixed clock: a limit of 0 (an integer count
-//                        of tokens that never refills, wait_n decided at once), inf
+//                        of tokens that never refills, wait_n decided at once, with no
+//                        context, a timeout of duration::max, or a cancelled one), inf
 //                        (everything passes, n as large as int64 allows), and a finite
 //                        limit that divides 1e9 (a token costs a whole number of ns, so the
 //                        GCRA state z is exact in integer ns: allow_n, reserve_n with
@@ -382,8 +383,14 @@ void rate_zero_case(input& in) {
   };
   auto wait = [&] {  // decided at once at limit 0: no sleeping
     const std::int64_t n = n_of();
-    const lf::rate_error e = lim.wait_n(lf::background(), n);
+    // background; a timeout of duration::max (no deadline); a context cancelled already.
+    const std::size_t which = in.pick(3);
+    const lf::context_with_cancel c = which == 1 ? lf::with_timeout(lf::background(), std::chrono::nanoseconds::max())
+                                                 : lf::with_cancel(lf::background());
+    if (which == 2) c.cancel();
+    const lf::rate_error e = lim.wait_n(which == 0 ? lf::background() : c.ctx, n);
     LF_FUZZ_CHECK(e == (n > burst                     ? lf::rate_error::exceeds_burst
+                        : which == 2                 ? lf::rate_error::canceled
                         : n <= std::min(have, burst) ? lf::rate_error::none
                                                      : lf::rate_error::would_exceed_deadline));
     if (e == lf::rate_error::none) have = std::min(have, burst) - n;
