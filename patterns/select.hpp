@@ -135,6 +135,9 @@ detail::otherwise_case<std::decay_t<F>> otherwise(F&& f) {
 }
 
 class select_cases;
+namespace detail {
+class select_list_awaiter;  // patterns/detail/select_await.hpp
+}
 
 // Runs one ready case (chosen uniformly among the ready ones), blocking until one is
 // ready unless an otherwise(f) case is given.
@@ -219,6 +222,7 @@ class select_cases {
  private:
   friend select_result select(select_cases& cases);
   friend select_result select_biased(select_cases& cases);
+  friend class detail::select_list_awaiter;
 
   template <class C, class... A>
   std::size_t add(A&&... args) {
@@ -239,7 +243,8 @@ class select_cases {
   }
   detail::listed_case& at(const char* what, std::size_t i) { return *cases_[checked(what, i)]; }
 
-  select_result run(bool biased) {
+  // The cases that can become ready now, in the scratch arrays (valid until the next call).
+  detail::live_view view() {
     const int n = static_cast<int>(cases_.size());
     live_.resize(cases_.size());
     arg_of_.resize(cases_.size());
@@ -259,9 +264,14 @@ class select_cases {
         default_arg = i;
       }
     }
-    const select_result r =
-        detail::choose(live_.data(), arg_of_.data(), m, n, default_arg, biased, order_.data(), cores_.data());
-    cases_[r.index]->fire(r.status);
+    return {live_.data(), arg_of_.data(), m, n, default_arg};
+  }
+  void fire(const select_result& r) { cases_[r.index]->fire(r.status); }
+
+  select_result run(bool biased) {
+    const detail::live_view v = view();  // first: it sizes the scratch arrays
+    const select_result r = detail::choose(v, biased, order_.data(), cores_.data());
+    fire(r);
     return r;
   }
 
