@@ -13,6 +13,8 @@
 //   await_ready    no live case: the otherwise runs, or std::invalid_argument (as the
 //                  thread select). An otherwise: the select cannot block, so it runs
 //                  here as the thread's does (one locked poll, never a park).
+//                  A blocking select with a buffered channel among its cases polls once
+//                  here without queueing (see select_await_core::ready).
 //   await_suspend  a blocking select: one select_round (K0, poll, queue, subscribe, arm
 //                  the earliest deadline on the timer service, K1), or, when a buffered
 //                  channel is among the cases (its wake-up only says "try again"), the
@@ -45,18 +47,26 @@ class select_await_core {
     order_ = order;
     cores_ = cores;
     if (v.nothing_live(result_)) return true;
-    if (v.default_arg < 0) return false;
-    result_ = choose(v, biased, order, cores);  // non-blocking: never parks
+    if (v.default_arg >= 0) {
+      result_ = choose(v, biased, order, cores);  // non-blocking: never parks
+      return true;
+    }
+    for (int i = 0; i < v.m; ++i) {
+      if (v.live[i]->core && v.live[i]->core->buffered()) buffered_ = true;
+    }
+    if (!buffered_) return false;
+    // A buffered case may have to go round, which takes the rounds task (a frame): first
+    // one non-blocking poll (the same uniformly random order), which spares it whenever a
+    // case is ready. (An unbuffered select's one round allocates nothing: no pre-poll.)
+    const select_outcome o = run_select(v.live, v.m, v.m, biased, order, cores);
+    if (o.index == v.m) return false;
+    result_ = v.result_of(o);
     return true;
   }
 
   template <lf_promise P>
   std::coroutine_handle<> suspend(std::coroutine_handle<P> h) {
-    bool buffered = false;
-    for (int i = 0; i < view_.m; ++i) {
-      if (view_.live[i]->core && view_.live[i]->core->buffered()) buffered = true;
-    }
-    return slow_.suspend({view_.live, view_.m, -1, biased_, order_, cores_}, buffered, h);
+    return slow_.suspend({view_.live, view_.m, -1, biased_, order_, cores_}, buffered_, h);
   }
 
   // Once, in await_resume.
@@ -68,6 +78,7 @@ class select_await_core {
  private:
   live_view view_{};
   bool biased_ = false;
+  bool buffered_ = false;  // a buffered channel among the cases
   int* order_ = nullptr;
   chan_core** cores_ = nullptr;
   select_result result_{};
