@@ -66,6 +66,10 @@
 // channel, to an rvalue being sent): build them inside the select call, as in the
 // example, not ahead of it.
 //
+// Coroutines: co_await lf::co_select(cases...) / co_select_biased / co_select(list)
+// (patterns/awaitables.hpp) take the same cases and run the same engine, suspending the
+// coroutine instead of parking the thread; both kinds may wait on the same channels.
+//
 // How it works (patterns/detail/channel_select.hpp): lock the channels in address
 // order, queue one link per channel case on a waiter whose state word decides the one
 // case that completes, poll in random order, park on the word if nothing was ready.
