@@ -30,7 +30,7 @@
 namespace lf_bench {
 namespace {
 
-constexpr std::uint64_t phases = 100'000;
+constexpr std::uint64_t full_phases = 100'000;  // the smoke runs count(full_phases)
 
 // A completion that counts phases; the barrier orders it, so a plain counter suffices.
 struct count_phases {
@@ -91,11 +91,11 @@ struct boost_barrier {
 };
 
 template <class B>
-void episode(benchmark::State& state) {
+void episode(benchmark::State& state, std::uint64_t phases) {
   const auto threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
     B b(threads);
-    std::vector<std::function<void()>> roles(static_cast<std::size_t>(threads), [&b] {
+    std::vector<std::function<void()>> roles(static_cast<std::size_t>(threads), [&b, phases] {
       for (std::uint64_t i = 0; i < phases; ++i) b.pass();
     });
     const double seconds = run_together(roles);
@@ -111,7 +111,8 @@ void episode(benchmark::State& state) {
 template <class B>
 void add_episode(unsigned threads) {
   const std::string workload = "barrier_episode_" + std::to_string(threads) + "t";
-  benchmark::RegisterBenchmark((workload + "/" + B::name).c_str(), episode<B>)
+  benchmark::RegisterBenchmark((workload + "/" + B::name).c_str(),
+                               [n = count(full_phases)](benchmark::State& state) { episode<B>(state, n); })
       ->Arg(threads)
       ->Iterations(1)
       ->UseManualTime()

@@ -2,7 +2,7 @@
 // one mutex taken twice per call, the clock read under it each time).
 //
 // Workloads (one full run per repetition: a fresh breaker, manual time; the breakers
-// stay closed throughout):
+// stay closed throughout; the smoke runs 1/1000 of the calls, workloads.hpp's count()):
 //   breaker_execute_1thread    one thread calls execute() on an empty function 2*10^6 times.
 //   breaker_execute_2threads   two threads (pinned to two CPUs) call it 10^6 times each
 //                              on one breaker.
@@ -63,35 +63,37 @@ struct mutex_breaker {
   std::uint64_t successes() { return b.counts().successes; }
 };
 
+// `calls` is a multiple of Threads (count()'s unit): each thread makes calls / Threads.
 template <class B, unsigned Threads>
-void execute_closed(benchmark::State& state) {
+void execute_closed(benchmark::State& state, std::uint64_t calls) {
   for (auto _ : state) {
     auto br = std::make_unique<B>();
     std::vector<std::function<void()>> roles;
     for (unsigned t = 0; t < Threads; ++t) {
-      roles.emplace_back([&br] {
-        for (std::uint64_t i = 0; i < breaker_calls / Threads; ++i) br->execute([] {});
+      roles.emplace_back([&br, calls] {
+        for (std::uint64_t i = 0; i < calls / Threads; ++i) br->execute([] {});
       });
     }
     const double seconds = run_together(roles);
     const std::uint64_t req = br->requests(), ok = br->successes();
-    if (req != breaker_calls || ok != breaker_calls) {
+    if (req != calls || ok != calls) {
       state.SkipWithError(("counted " + std::to_string(req) + " requests, " + std::to_string(ok) + " successes of " +
-                           std::to_string(breaker_calls) + " calls")
+                           std::to_string(calls) + " calls")
                               .c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["calls_per_second"] = static_cast<double>(breaker_calls) / seconds;
+    state.counters["calls_per_second"] = static_cast<double>(calls) / seconds;
   }
 }
 
 template <template <bool> class... B>
 void add_breaker_benchmarks() {
-  (add<B<false>>("breaker_execute_1thread", execute_closed<B<false>, 1>), ...);
-  (add<B<false>>("breaker_execute_2threads", execute_closed<B<false>, 2>), ...);
-  (add<B<true>>("breaker_execute_interval_1thread", execute_closed<B<true>, 1>), ...);
-  (add<B<true>>("breaker_execute_interval_2threads", execute_closed<B<true>, 2>), ...);
+  const std::uint64_t calls = count(breaker_calls, 2);  // even: the 2-thread runs split it
+  (add<B<false>>("breaker_execute_1thread", execute_closed<B<false>, 1>, calls), ...);
+  (add<B<false>>("breaker_execute_2threads", execute_closed<B<false>, 2>, calls), ...);
+  (add<B<true>>("breaker_execute_interval_1thread", execute_closed<B<true>, 1>, calls), ...);
+  (add<B<true>>("breaker_execute_interval_2threads", execute_closed<B<true>, 2>, calls), ...);
   add_calibration();
 #if defined(__clang__)
   benchmark::AddCustomContext("compiler", "clang " __clang_version__);

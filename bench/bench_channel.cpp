@@ -4,7 +4,8 @@
 // bench/report.py puts all of them in one table.
 //
 // Workloads (one full run per repetition, fresh channel and threads, manual time; each
-// run checks its count and checksum before it reports a figure):
+// run checks its count and checksum before it reports a figure; the smoke runs 1/1000 of
+// each count, workloads.hpp's count()):
 //   chan_buffered_1p1c, chan_buffered_2p2c   2'000'000 items through one channel of
 //       capacity 1024 with blocking send and receive (moodycamel's queue is unbounded:
 //       enqueue never blocks, which favours it). items_per_second.
@@ -48,12 +49,13 @@
 namespace lf_bench {
 namespace {
 
-constexpr std::uint64_t items = 2'000'000;
-constexpr std::uint64_t handoffs = 200'000;
-constexpr std::uint64_t round_trips = 100'000;
-constexpr std::uint64_t select_items = 1'000'000;
+// The full counts; each workload runs count(full_...) of its own.
+constexpr std::uint64_t full_items = 2'000'000;
+constexpr std::uint64_t full_handoffs = 200'000;
+constexpr std::uint64_t full_round_trips = 100'000;
+constexpr std::uint64_t full_select_items = 1'000'000;
 constexpr int cancel_waiters = 4;
-constexpr int cancel_rounds = 2'000;
+constexpr std::uint64_t full_cancel_rounds = 2'000;
 
 // ---- the blocking queues, behind one shape: send(v), recv() -> v ------------------------
 
@@ -121,9 +123,10 @@ struct mutex_condvar {
   const std::size_t cap;
 };
 
-template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
-void buffered(benchmark::State& state) {
-  constexpr std::uint64_t per_producer = Items / Producers;
+// `items` is a multiple of Producers and of Consumers (count()'s unit).
+template <class Q, unsigned Producers, unsigned Consumers>
+void buffered(benchmark::State& state, std::uint64_t items) {
+  const std::uint64_t per_producer = items / Producers;
   for (auto _ : state) {
     const auto q = std::make_unique<Q>(queue_capacity);
     std::vector<lf::padded<tally>> pushed(Producers), popped(Consumers);
@@ -138,21 +141,21 @@ void buffered(benchmark::State& state) {
     }
     for (unsigned c = 0; c < Consumers; ++c) {
       roles.emplace_back([&, c] {
-        for (std::uint64_t n = 0; n < Items / Consumers; ++n) popped[c].value.add(q->recv());
+        for (std::uint64_t n = 0; n < items / Consumers; ++n) popped[c].value.add(q->recv());
       });
     }
     const double seconds = run_together(roles);
-    if (const auto error = mismatch(total(pushed), total(popped), Items)) {
+    if (const auto error = mismatch(total(pushed), total(popped), items)) {
       state.SkipWithError(error->c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
   }
 }
 
 template <class Q>
-void pingpong_blocking(benchmark::State& state, std::size_t capacity) {
+void pingpong_blocking(benchmark::State& state, std::size_t capacity, std::uint64_t round_trips) {
   for (auto _ : state) {
     const auto there = std::make_unique<Q>(capacity);
     const auto back = std::make_unique<Q>(capacity);
@@ -182,7 +185,7 @@ void pingpong_blocking(benchmark::State& state, std::size_t capacity) {
 }
 
 template <class Q>
-void handoff(benchmark::State& state) {
+void handoff(benchmark::State& state, std::uint64_t handoffs) {
   for (auto _ : state) {
     Q ch(0);
     lf::padded<tally> sent, got;
@@ -204,8 +207,13 @@ void handoff(benchmark::State& state) {
   }
 }
 
-void select4(benchmark::State& state) {
-  constexpr std::uint64_t per = select_items / 4;
+// `select_items` is a multiple of 4 (count()'s unit): the consumer waits for all of them.
+void select4(benchmark::State& state, std::uint64_t select_items) {
+  if (select_items % 4 != 0) {
+    state.SkipWithError(("select4: " + std::to_string(select_items) + " items do not split over 4 channels").c_str());
+    return;
+  }
+  const std::uint64_t per = select_items / 4;
   for (auto _ : state) {
     std::vector<std::unique_ptr<lf::channel<item>>> chans;
     for (int i = 0; i < 4; ++i) chans.push_back(std::make_unique<lf::channel<item>>(queue_capacity));
@@ -237,11 +245,11 @@ void select4(benchmark::State& state) {
   }
 }
 
-void cancel_wakeup(benchmark::State& state) {
+void cancel_wakeup(benchmark::State& state, std::uint64_t cancel_rounds) {
   for (auto _ : state) {
     double total_seconds = 0;
     int wrong = 0;
-    for (int r = 0; r < cancel_rounds; ++r) {
+    for (std::uint64_t r = 0; r < cancel_rounds; ++r) {
       auto [ctx, cancel] = lf::with_cancel(lf::background());
       std::atomic<int> ready{0}, awake{0};
       std::vector<std::thread> waiters;
@@ -268,14 +276,14 @@ void cancel_wakeup(benchmark::State& state) {
       break;
     }
     state.SetIterationTime(total_seconds);
-    state.counters["ns_per_wakeup"] = total_seconds * 1e9 / cancel_rounds;
+    state.counters["ns_per_wakeup"] = total_seconds * 1e9 / static_cast<double>(cancel_rounds);
   }
 }
 
 template <class Q>
 void add_channel_peer() {
-  add<Q>("chan_buffered_1p1c", buffered<Q, 1, 1, items>);
-  add<Q>("chan_buffered_2p2c", buffered<Q, 2, 2, items>);
+  add<Q>("chan_buffered_1p1c", buffered<Q, 1, 1>, count(full_items));
+  add<Q>("chan_buffered_2p2c", buffered<Q, 2, 2>, count(full_items, 2));
 }
 
 void register_all() {
@@ -283,21 +291,16 @@ void register_all() {
   add_channel_peer<moodycamel_blocking>();
   add_channel_peer<tbb_bounded>();
   add_channel_peer<mutex_condvar>();
-  add<lf_channel>("chan_unbuffered_handoff", handoff<lf_channel>);
-  add<mutex_condvar>("chan_unbuffered_handoff", handoff<mutex_condvar>);
-  benchmark::RegisterBenchmark("chan_pingpong/lf::channel", [](benchmark::State& s) { pingpong_blocking<lf_channel>(s, 0); })
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("chan_pingpong/baseline::mutex_condvar",
-                               [](benchmark::State& s) { pingpong_blocking<mutex_condvar>(s, 0); })
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("chan_pingpong/moodycamel::BlockingConcurrentQueue",
-                               [](benchmark::State& s) { pingpong_blocking<moodycamel_blocking>(s, 1); })
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("chan_pingpong/tbb::concurrent_bounded_queue",
-                               [](benchmark::State& s) { pingpong_blocking<tbb_bounded>(s, 1); })
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  add<lf_channel>("chan_select4", select4);
-  benchmark::RegisterBenchmark("ctx_cancel_wakeup_4/lf::context", cancel_wakeup)
+  add<lf_channel>("chan_unbuffered_handoff", handoff<lf_channel>, count(full_handoffs));
+  add<mutex_condvar>("chan_unbuffered_handoff", handoff<mutex_condvar>, count(full_handoffs));
+  // Capacity 0 (a rendezvous) for the channels, 1 for the queues (no rendezvous).
+  add<lf_channel>("chan_pingpong", pingpong_blocking<lf_channel>, 0, count(full_round_trips));
+  add<mutex_condvar>("chan_pingpong", pingpong_blocking<mutex_condvar>, 0, count(full_round_trips));
+  add<moodycamel_blocking>("chan_pingpong", pingpong_blocking<moodycamel_blocking>, 1, count(full_round_trips));
+  add<tbb_bounded>("chan_pingpong", pingpong_blocking<tbb_bounded>, 1, count(full_round_trips));
+  add<lf_channel>("chan_select4", select4, count(full_select_items, 4));
+  benchmark::RegisterBenchmark("ctx_cancel_wakeup_4/lf::context",
+                               [n = count(full_cancel_rounds)](benchmark::State& state) { cancel_wakeup(state, n); })
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
   add_calibration();
   benchmark::AddCustomContext("requested capacity", std::to_string(queue_capacity));

@@ -2,7 +2,8 @@
 // a task_arena of the same thread count (as many workers as this process has CPUs).
 //
 // Workloads (one full run per repetition: a fresh pool, its threads started before the
-// clock; manual time; what each run checks before it reports a figure):
+// clock; manual time; what each run checks before it reports a figure; the smoke runs
+// 1/1000 of each count, workloads.hpp's count(), and the same fib(25)):
 //   coro_spawn_join  10^6 tasks started from one task on the pool, then joined. lf: a
 //       coroutine go()es 10^6 one-line coroutines, keeping their join_handles, then
 //       co_awaits each (the awaiting coroutine suspends instead of blocking a worker).
@@ -45,7 +46,7 @@
 namespace lf_bench {
 namespace {
 
-constexpr std::size_t spawn_tasks = 1'000'000;
+constexpr std::uint64_t spawn_tasks = 1'000'000;
 constexpr int fib_n = 25;
 constexpr std::uint64_t fib_expected = 75025;
 
@@ -69,10 +70,10 @@ lf::task<void> mark(unsigned char* byte) {
   co_return;
 }
 
-lf::task<void> spawn_all(lf::worker_pool& pool, unsigned char* bytes) {
+lf::task<void> spawn_all(lf::worker_pool& pool, unsigned char* bytes, std::size_t tasks) {
   std::vector<lf::join_handle<void>> handles;
-  handles.reserve(spawn_tasks);
-  for (std::size_t i = 0; i < spawn_tasks; ++i) handles.push_back(lf::spawn(pool, mark(bytes + i)));
+  handles.reserve(tasks);
+  for (std::size_t i = 0; i < tasks; ++i) handles.push_back(lf::spawn(pool, mark(bytes + i)));
   for (auto& h : handles) co_await std::move(h);
 }
 
@@ -93,18 +94,18 @@ std::uint64_t fib_tbb(int n) {
 }
 
 template <class P>
-void spawn_join(benchmark::State& state) {
-  std::vector<unsigned char> bytes(spawn_tasks);
+void spawn_join(benchmark::State& state, std::uint64_t tasks) {
+  std::vector<unsigned char> bytes(tasks);
   for (auto _ : state) {
     std::fill(bytes.begin(), bytes.end(), 0);
     auto p = std::make_unique<P>(pool_threads());
     const clock::time_point start = clock::now();
     if constexpr (std::is_same_v<P, lf_tasks>) {
-      lf::spawn(p->pool, spawn_all(p->pool, bytes.data())).get();
+      lf::spawn(p->pool, spawn_all(p->pool, bytes.data(), bytes.size())).get();
     } else {
       p->arena.execute([&] {
         tbb::task_group g;
-        for (std::size_t i = 0; i < spawn_tasks; ++i) g.run([b = bytes.data() + i] { *b = 1; });
+        for (std::size_t i = 0; i < bytes.size(); ++i) g.run([b = bytes.data() + i] { *b = 1; });
         g.wait();
       });
     }
@@ -117,7 +118,7 @@ void spawn_join(benchmark::State& state) {
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["tasks_per_second"] = static_cast<double>(spawn_tasks) / seconds;
+    state.counters["tasks_per_second"] = static_cast<double>(tasks) / seconds;
   }
 }
 
@@ -156,24 +157,24 @@ struct thread_chan {
 
 using chan = lf::channel<std::uint64_t>;
 
-lf::task<std::uint64_t> coro_ping(chan& there, chan& back) {
+lf::task<std::uint64_t> coro_ping(chan& there, chan& back, std::uint64_t round_trips) {
   std::uint64_t wrong = 0;
-  for (std::uint64_t i = 1; i <= chan_round_trips; ++i) {
+  for (std::uint64_t i = 1; i <= round_trips; ++i) {
     (void)co_await lf::send(there, i);
     auto r = co_await lf::recv(back);
     wrong += !r.ok() || *r != i;
   }
   co_return wrong;
 }
-lf::task<void> coro_pong(chan& there, chan& back) {
-  for (std::uint64_t n = 0; n < chan_round_trips; ++n) (void)co_await lf::send(back, *co_await lf::recv(there));
+lf::task<void> coro_pong(chan& there, chan& back, std::uint64_t round_trips) {
+  for (std::uint64_t n = 0; n < round_trips; ++n) (void)co_await lf::send(back, *co_await lf::recv(there));
 }
-lf::task<void> coro_send_all(chan& ch) {
-  for (std::uint64_t v = 1; v <= chan_handoffs; ++v) (void)co_await lf::send(ch, v);
+lf::task<void> coro_send_all(chan& ch, std::uint64_t handoffs) {
+  for (std::uint64_t v = 1; v <= handoffs; ++v) (void)co_await lf::send(ch, v);
 }
-lf::task<std::uint64_t> coro_sum_all(chan& ch) {
+lf::task<std::uint64_t> coro_sum_all(chan& ch, std::uint64_t handoffs) {
   std::uint64_t sum = 0;
-  for (std::uint64_t n = 0; n < chan_handoffs; ++n) sum += *co_await lf::recv(ch);
+  for (std::uint64_t n = 0; n < handoffs; ++n) sum += *co_await lf::recv(ch);
   co_return sum;
 }
 
@@ -189,19 +190,20 @@ std::pair<double, std::uint64_t> run_coroutine_pair(A a, B b) {
 }
 
 template <class P>
-void chan_pingpong(benchmark::State& state) {
+void chan_pingpong(benchmark::State& state, std::uint64_t round_trips) {
   for (auto _ : state) {
     chan there, back;
     double seconds = 0;
     std::uint64_t wrong = 0;
     if constexpr (std::is_same_v<P, coro_chan>) {
-      std::tie(seconds, wrong) = run_coroutine_pair([&] { return coro_ping(there, back); }, [&] { return coro_pong(there, back); });
+      std::tie(seconds, wrong) = run_coroutine_pair([&] { return coro_ping(there, back, round_trips); },
+                                                    [&] { return coro_pong(there, back, round_trips); });
     } else {
       const clock::time_point start = clock::now();
       std::thread pong([&] {
-        for (std::uint64_t n = 0; n < chan_round_trips; ++n) (void)back.send(*there.recv());
+        for (std::uint64_t n = 0; n < round_trips; ++n) (void)back.send(*there.recv());
       });
-      for (std::uint64_t i = 1; i <= chan_round_trips; ++i) {
+      for (std::uint64_t i = 1; i <= round_trips; ++i) {
         (void)there.send(i);
         auto r = back.recv();
         wrong += !r.ok() || *r != i;
@@ -214,33 +216,34 @@ void chan_pingpong(benchmark::State& state) {
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(chan_round_trips);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(round_trips);
   }
 }
 
 template <class P>
-void chan_handoff(benchmark::State& state) {
+void chan_handoff(benchmark::State& state, std::uint64_t handoffs) {
   for (auto _ : state) {
     chan ch;
     double seconds = 0;
     std::uint64_t sum = 0;
     if constexpr (std::is_same_v<P, coro_chan>) {
-      std::tie(seconds, sum) = run_coroutine_pair([&] { return coro_sum_all(ch); }, [&] { return coro_send_all(ch); });
+      std::tie(seconds, sum) = run_coroutine_pair([&] { return coro_sum_all(ch, handoffs); },
+                                                  [&] { return coro_send_all(ch, handoffs); });
     } else {
       const clock::time_point start = clock::now();
       std::thread sender([&] {
-        for (std::uint64_t v = 1; v <= chan_handoffs; ++v) (void)ch.send(v);
+        for (std::uint64_t v = 1; v <= handoffs; ++v) (void)ch.send(v);
       });
-      for (std::uint64_t n = 0; n < chan_handoffs; ++n) sum += *ch.recv();
+      for (std::uint64_t n = 0; n < handoffs; ++n) sum += *ch.recv();
       sender.join();
       seconds = seconds_since(start);
     }
-    if (sum != chan_handoffs * (chan_handoffs + 1) / 2) {
+    if (sum != handoffs * (handoffs + 1) / 2) {
       state.SkipWithError(("sum " + std::to_string(sum)).c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(chan_handoffs) / seconds;
+    state.counters["items_per_second"] = static_cast<double>(handoffs) / seconds;
   }
 }
 
@@ -252,15 +255,15 @@ lf::task<void> coro_fill(chan& ch, std::uint64_t first, std::uint64_t n) {
 }
 
 template <class P>
-void chan_select4(benchmark::State& state) {
-  constexpr std::uint64_t per = select_items / 4;
+void chan_select4(benchmark::State& state, std::uint64_t items) {
+  const std::uint64_t per = items / 4;
   for (auto _ : state) {
     std::vector<std::unique_ptr<chan>> c;
     for (int i = 0; i < 4; ++i) c.push_back(std::make_unique<chan>(select_capacity));
-    std::uint64_t sum = 0, count = 0;
+    std::uint64_t sum = 0, received = 0;
     const auto take = [&](std::uint64_t v) {
       sum += v;
-      ++count;
+      ++received;
     };
     double seconds = 0;
     if constexpr (std::is_same_v<P, coro_chan>) {
@@ -269,7 +272,7 @@ void chan_select4(benchmark::State& state) {
       std::vector<lf::join_handle<void>> fills;
       for (std::uint64_t p = 0; p < 4; ++p) fills.push_back(lf::spawn(pool, coro_fill(*c[p], p * per + 1, per)));
       lf::go(pool, [&]() -> lf::task<void> {
-        while (count < select_items) {
+        while (received < items) {
           (void)co_await lf::co_select(lf::on_recv(*c[0], take), lf::on_recv(*c[1], take), lf::on_recv(*c[2], take),
                                        lf::on_recv(*c[3], take));
         }
@@ -284,19 +287,19 @@ void chan_select4(benchmark::State& state) {
           for (std::uint64_t v = p * per + 1; v <= (p + 1) * per; ++v) (void)c[p]->send(v);
         });
       }
-      while (count < select_items) {
+      while (received < items) {
         (void)lf::select(lf::on_recv(*c[0], take), lf::on_recv(*c[1], take), lf::on_recv(*c[2], take),
                          lf::on_recv(*c[3], take));
       }
       for (auto& f : fills) f.join();
       seconds = seconds_since(start);
     }
-    if (count != select_items || sum != select_items * (select_items + 1) / 2) {
-      state.SkipWithError(("count " + std::to_string(count) + ", sum " + std::to_string(sum)).c_str());
+    if (received != items || sum != items * (items + 1) / 2) {
+      state.SkipWithError(("received " + std::to_string(received) + ", sum " + std::to_string(sum)).c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(select_items) / seconds;
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
   }
 }
 
@@ -307,16 +310,16 @@ int main(int argc, char** argv) {
   using namespace lf_bench;
   // TBB's default worker count is one less than the CPUs; allow as many as lf's pool has.
   tbb::global_control workers(tbb::global_control::max_allowed_parallelism, pool_threads() + 1);
-  add<lf_tasks>("coro_spawn_join", spawn_join<lf_tasks>);
-  add<tbb_tasks>("coro_spawn_join", spawn_join<tbb_tasks>);
+  add<lf_tasks>("coro_spawn_join", spawn_join<lf_tasks>, count(spawn_tasks));
+  add<tbb_tasks>("coro_spawn_join", spawn_join<tbb_tasks>, count(spawn_tasks));
   add<lf_tasks>("coro_fib_join", fib_join<lf_tasks>);
   add<tbb_tasks>("coro_fib_join", fib_join<tbb_tasks>);
-  add<coro_chan>("coro_chan_pingpong", chan_pingpong<coro_chan>);
-  add<thread_chan>("coro_chan_pingpong", chan_pingpong<thread_chan>);
-  add<coro_chan>("coro_chan_handoff", chan_handoff<coro_chan>);
-  add<thread_chan>("coro_chan_handoff", chan_handoff<thread_chan>);
-  add<coro_chan>("coro_chan_select4", chan_select4<coro_chan>);
-  add<thread_chan>("coro_chan_select4", chan_select4<thread_chan>);
+  add<coro_chan>("coro_chan_pingpong", chan_pingpong<coro_chan>, count(chan_round_trips));
+  add<thread_chan>("coro_chan_pingpong", chan_pingpong<thread_chan>, count(chan_round_trips));
+  add<coro_chan>("coro_chan_handoff", chan_handoff<coro_chan>, count(chan_handoffs));
+  add<thread_chan>("coro_chan_handoff", chan_handoff<thread_chan>, count(chan_handoffs));
+  add<coro_chan>("coro_chan_select4", chan_select4<coro_chan>, count(select_items, 4));
+  add<thread_chan>("coro_chan_select4", chan_select4<thread_chan>, count(select_items, 4));
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
   benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);

@@ -16,10 +16,10 @@ constexpr std::uint64_t round_trips = 100'000;
 // interleaving the console lists the queues being compared together.
 template <class... Q>
 void add_mpmc_benchmarks() {
-  (add<Q>("mpmc_throughput_1p1c", throughput<Q, 1, 1, throughput_items>), ...);
-  (add<Q>("mpmc_throughput_2p2c", throughput<Q, 2, 2, throughput_items>), ...);
-  (add<Q>("mpmc_pair", push_pop_pair<Q, pairs>), ...);
-  (add<Q>("mpmc_pingpong", pingpong<Q, round_trips>), ...);
+  (add<Q>("mpmc_throughput_1p1c", throughput<Q, 1, 1>, count(throughput_items)), ...);
+  (add<Q>("mpmc_throughput_2p2c", throughput<Q, 2, 2>, count(throughput_items, 2)), ...);
+  (add<Q>("mpmc_pair", push_pop_pair<Q>, count(pairs)), ...);
+  (add<Q>("mpmc_pingpong", pingpong<Q>, count(round_trips)), ...);
   add_calibration();
   describe<Q...>(LF_BENCH_BUILD_FLAGS);
 }

@@ -4,7 +4,7 @@
 // table.
 //
 // Workloads (one full run per repetition, manual time; every run checks its items before
-// it reports a figure):
+// it reports a figure; the smoke runs 1/1000 of N, workloads.hpp's count()):
 //   pipeline_empty   3 stages: a serial in-order source of 1..N, a parallel transform
 //                    (v -> v + 1), a serial in-order sink; no work: the cost of moving an
 //                    item through the stages. N = 400'000.
@@ -101,15 +101,15 @@ bool report(benchmark::State& state, const sink_tally& t, std::uint64_t n, doubl
   return true;
 }
 
-template <std::uint64_t N, bool Work>
-void lf_pipeline(benchmark::State& state) {
+template <bool Work>
+void lf_pipeline(benchmark::State& state, std::uint64_t n) {
   const std::uint64_t iters = Work ? iterations_per_us() : 0;
   for (auto _ : state) {
     lf::worker_pool pool(static_cast<std::ptrdiff_t>(threads()));
     sink_tally t;
     std::uint64_t i = 0;
     lf::pipeline p(tokens(), lf::source([&]() -> std::optional<std::uint64_t> {
-                     if (i == N) return std::nullopt;
+                     if (i == n) return std::nullopt;
                      return ++i;
                    }),
                    lf::stage(lf::parallel(), [iters](std::uint64_t v) { return Work ? spin(v, iters) : v + 1; }),
@@ -121,12 +121,12 @@ void lf_pipeline(benchmark::State& state) {
       state.SkipWithError("lf::pipeline did not complete");
       break;
     }
-    if (!report(state, t, N, seconds)) break;
+    if (!report(state, t, n, seconds)) break;
   }
 }
 
-template <std::uint64_t N, bool Work>
-void tbb_pipeline(benchmark::State& state) {
+template <bool Work>
+void tbb_pipeline(benchmark::State& state, std::uint64_t n) {
   const std::uint64_t iters = Work ? iterations_per_us() : 0;
   for (auto _ : state) {
     tbb::task_arena arena(static_cast<int>(threads()));
@@ -139,7 +139,7 @@ void tbb_pipeline(benchmark::State& state) {
           tokens(),
           tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
                                                 [&](tbb::flow_control& fc) -> std::uint64_t {
-                                                  if (i == N) {
+                                                  if (i == n) {
                                                     fc.stop();
                                                     return 0;
                                                   }
@@ -152,12 +152,12 @@ void tbb_pipeline(benchmark::State& state) {
                                                     [&](std::uint64_t v) { t.take(v); }));
     });
     const double seconds = seconds_since(start);
-    if (!report(state, t, N, seconds)) break;
+    if (!report(state, t, n, seconds)) break;
   }
 }
 
-template <std::uint64_t N, bool Work>
-void lf_fan_out_ordered(benchmark::State& state) {
+template <bool Work>
+void lf_fan_out_ordered(benchmark::State& state, std::uint64_t n) {
   const std::uint64_t iters = Work ? iterations_per_us() : 0;
   for (auto _ : state) {
     sink_tally t;
@@ -165,7 +165,7 @@ void lf_fan_out_ordered(benchmark::State& state) {
     {
       lf::channel<std::uint64_t> in(static_cast<std::ptrdiff_t>(tokens()));
       std::jthread source([&] {
-        for (std::uint64_t i = 1; i <= N; ++i) (void)in.send(i);
+        for (std::uint64_t i = 1; i <= n; ++i) (void)in.send(i);
         in.close();
       });
       lf::stream<std::uint64_t> out = lf::fan_out_ordered(
@@ -174,20 +174,23 @@ void lf_fan_out_ordered(benchmark::State& state) {
       for (std::uint64_t v : out) t.take(v);
     }
     const double seconds = seconds_since(start);
-    if (!report(state, t, N, seconds)) break;
+    if (!report(state, t, n, seconds)) break;
   }
 }
 
 void register_all() {
-  const auto reg = [](const std::string& name, void (*run)(benchmark::State&)) {
-    benchmark::RegisterBenchmark(name.c_str(), run)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  const auto reg = [](const std::string& name, void (*run)(benchmark::State&, std::uint64_t), std::uint64_t n) {
+    benchmark::RegisterBenchmark(name.c_str(), [run, n](benchmark::State& state) { run(state, n); })
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
   };
-  reg("pipeline_empty/lf::pipeline", lf_pipeline<empty_items, false>);
-  reg("pipeline_empty/tbb::parallel_pipeline", tbb_pipeline<empty_items, false>);
-  reg("pipeline_empty/lf::fan_out_ordered", lf_fan_out_ordered<empty_items, false>);
-  reg("pipeline_1us/lf::pipeline", lf_pipeline<work_items, true>);
-  reg("pipeline_1us/tbb::parallel_pipeline", tbb_pipeline<work_items, true>);
-  reg("pipeline_1us/lf::fan_out_ordered", lf_fan_out_ordered<work_items, true>);
+  reg("pipeline_empty/lf::pipeline", lf_pipeline<false>, count(empty_items));
+  reg("pipeline_empty/tbb::parallel_pipeline", tbb_pipeline<false>, count(empty_items));
+  reg("pipeline_empty/lf::fan_out_ordered", lf_fan_out_ordered<false>, count(empty_items));
+  reg("pipeline_1us/lf::pipeline", lf_pipeline<true>, count(work_items));
+  reg("pipeline_1us/tbb::parallel_pipeline", tbb_pipeline<true>, count(work_items));
+  reg("pipeline_1us/lf::fan_out_ordered", lf_fan_out_ordered<true>, count(work_items));
   add_calibration();
   benchmark::AddCustomContext("pipeline threads", std::to_string(threads()));
   benchmark::AddCustomContext("max live items", std::to_string(tokens()));

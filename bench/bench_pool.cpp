@@ -4,7 +4,8 @@
 // many worker threads as this process has CPUs (2 on the CI machine, 16 on the device).
 //
 // Workloads (one full run per repetition: a fresh pool, its threads started before the
-// clock; manual time; what each run checks before it reports a figure):
+// clock; manual time; what each run checks before it reports a figure; the smoke runs
+// 1/1000 of the tasks and elements, workloads.hpp's count(), and the same fib(25)):
 //   pool_submit_1t, pool_submit_2t   one / two outside threads submit 10^6 empty tasks
 //       in all, and the clock stops when every task has run. Each task stores 1 into its
 //       own byte; the run checks that every byte is 1 (each task ran exactly once).
@@ -61,7 +62,7 @@ namespace {
 constexpr std::uint64_t submit_tasks = 1'000'000;
 constexpr int fib_n = 25;
 constexpr std::uint64_t fib_expected = 75025;
-constexpr std::size_t for_elements = 10'000'000;
+constexpr std::uint64_t for_elements = 10'000'000;
 
 unsigned pool_threads() { return static_cast<unsigned>(allowed_cpus().size()); }
 
@@ -230,44 +231,54 @@ struct mutex_cv_pool {
 
 // ---- workloads -----------------------------------------------------------------------
 
+// Every submitter submits the same number: `tasks` is a multiple of Submitters (count()'s
+// unit).
 template <class P, unsigned Submitters>
-void submit_throughput(benchmark::State& state) {
-  static_assert(submit_tasks % Submitters == 0, "every submitter submits the same number");
+void submit_throughput(benchmark::State& state, std::uint64_t tasks) {
+  if (tasks % Submitters != 0) {
+    state.SkipWithError(("submit: " + std::to_string(tasks) + " tasks do not split over " +
+                         std::to_string(Submitters) + " submitters").c_str());
+    return;
+  }
   for (auto _ : state) {
-    auto ran = std::make_unique<std::uint8_t[]>(submit_tasks);  // zeroed
+    auto ran = std::make_unique<std::uint8_t[]>(tasks);  // zeroed
     auto pool = std::make_unique<P>(pool_threads());
     std::uint8_t* flags = ran.get();
     const clock::time_point start = clock::now();
     if constexpr (Submitters == 1) {
-      for (std::uint64_t i = 0; i < submit_tasks; ++i) pool->post([flags, i] { flags[i] = 1; });
+      for (std::uint64_t i = 0; i < tasks; ++i) pool->post([flags, i] { flags[i] = 1; });
     } else {
       std::vector<std::thread> submitters;
       for (unsigned s = 0; s < Submitters; ++s) {
         submitters.emplace_back([&, s] {
-          for (std::uint64_t i = s; i < submit_tasks; i += Submitters) pool->post([flags, i] { flags[i] = 1; });
+          for (std::uint64_t i = s; i < tasks; i += Submitters) pool->post([flags, i] { flags[i] = 1; });
         });
       }
       for (auto& t : submitters) t.join();
     }
     pool->wait_all();
     const double seconds = seconds_since(start);
-    const std::uint64_t ran_once = static_cast<std::uint64_t>(std::count(flags, flags + submit_tasks, 1));
+    const std::uint64_t ran_once = static_cast<std::uint64_t>(std::count(flags, flags + tasks, 1));
     pool.reset();
-    if (ran_once != submit_tasks) {
-      state.SkipWithError(("tasks run: " + std::to_string(ran_once) + " of " + std::to_string(submit_tasks)).c_str());
+    if (ran_once != tasks) {
+      state.SkipWithError(("tasks run: " + std::to_string(ran_once) + " of " + std::to_string(tasks)).c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["tasks_per_second"] = static_cast<double>(submit_tasks) / seconds;
+    state.counters["tasks_per_second"] = static_cast<double>(tasks) / seconds;
   }
 }
 
 // For TBB the two-submitter run needs a task_group per submitter (a task_group's
 // defer/run is not documented as safe from several threads at once).
 template <>
-void submit_throughput<tbb_pool, 2>(benchmark::State& state) {
+void submit_throughput<tbb_pool, 2>(benchmark::State& state, std::uint64_t tasks) {
+  if (tasks % 2 != 0) {
+    state.SkipWithError(("submit: " + std::to_string(tasks) + " tasks do not split over 2 submitters").c_str());
+    return;
+  }
   for (auto _ : state) {
-    auto ran = std::make_unique<std::uint8_t[]>(submit_tasks);
+    auto ran = std::make_unique<std::uint8_t[]>(tasks);
     std::uint8_t* flags = ran.get();
     auto arena = std::make_unique<tbb::task_arena>(static_cast<int>(pool_threads()), 0);
     arena->initialize();
@@ -276,7 +287,7 @@ void submit_throughput<tbb_pool, 2>(benchmark::State& state) {
     std::vector<std::thread> submitters;
     for (unsigned s = 0; s < 2; ++s) {
       submitters.emplace_back([&, s] {
-        for (std::uint64_t i = s; i < submit_tasks; i += 2) {
+        for (std::uint64_t i = s; i < tasks; i += 2) {
           arena->enqueue(groups[s].defer([flags, i] { flags[i] = 1; }));
         }
       });
@@ -287,14 +298,14 @@ void submit_throughput<tbb_pool, 2>(benchmark::State& state) {
       groups[1].wait();
     });
     const double seconds = seconds_since(start);
-    const std::uint64_t ran_once = static_cast<std::uint64_t>(std::count(flags, flags + submit_tasks, 1));
+    const std::uint64_t ran_once = static_cast<std::uint64_t>(std::count(flags, flags + tasks, 1));
     arena.reset();
-    if (ran_once != submit_tasks) {
-      state.SkipWithError(("tasks run: " + std::to_string(ran_once) + " of " + std::to_string(submit_tasks)).c_str());
+    if (ran_once != tasks) {
+      state.SkipWithError(("tasks run: " + std::to_string(ran_once) + " of " + std::to_string(tasks)).c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["tasks_per_second"] = static_cast<double>(submit_tasks) / seconds;
+    state.counters["tasks_per_second"] = static_cast<double>(tasks) / seconds;
   }
 }
 
@@ -368,39 +379,40 @@ void fib_join(benchmark::State& state) {
 }
 
 template <class P>
-void parallel_axpy(benchmark::State& state) {
-  std::vector<double> x(for_elements), y(for_elements);
-  for (std::size_t i = 0; i < for_elements; ++i) x[i] = static_cast<double>(i & 1023);
+void parallel_axpy(benchmark::State& state, std::uint64_t elements) {
+  std::vector<double> x(elements), y(elements);
+  for (std::size_t i = 0; i < elements; ++i) x[i] = static_cast<double>(i & 1023);
   for (auto _ : state) {
     std::fill(y.begin(), y.end(), 1.0);
     auto pool = std::make_unique<P>(pool_threads());
     double* yp = y.data();
     const double* xp = x.data();
     const clock::time_point start = clock::now();
-    pool->for_chunks(for_elements, [yp, xp](std::size_t begin, std::size_t end) {
+    pool->for_chunks(elements, [yp, xp](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) yp[i] = 2.0 * xp[i] + yp[i];
     });
     const double seconds = seconds_since(start);
     pool.reset();
     std::size_t wrong = 0;
-    for (std::size_t i = 0; i < for_elements; ++i) wrong += y[i] != 2.0 * static_cast<double>(i & 1023) + 1.0;
+    for (std::size_t i = 0; i < elements; ++i) wrong += y[i] != 2.0 * static_cast<double>(i & 1023) + 1.0;
     if (wrong != 0) {
       state.SkipWithError((std::to_string(wrong) + " elements wrong").c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["elements_per_second"] = static_cast<double>(for_elements) / seconds;
+    state.counters["elements_per_second"] = static_cast<double>(elements) / seconds;
   }
 }
 
 template <class... P>
 void add_pool_benchmarks() {
-  (add<P>("pool_submit_1t", submit_throughput<P, 1>), ...);
-  (add<P>("pool_submit_2t", submit_throughput<P, 2>), ...);
+  const std::uint64_t tasks = count(submit_tasks, 2);  // even: pool_submit_2t splits it
+  (add<P>("pool_submit_1t", submit_throughput<P, 1>, tasks), ...);
+  (add<P>("pool_submit_2t", submit_throughput<P, 2>, tasks), ...);
   (add<P>("pool_fib_spawn", fib_spawn<P>), ...);
   add<lf_pool>("pool_fib_join", fib_join<lf_pool>);
   add<tbb_pool>("pool_fib_join", fib_join<tbb_pool>);
-  (add<P>("pool_parallel_for", parallel_axpy<P>), ...);
+  (add<P>("pool_parallel_for", parallel_axpy<P>, count(for_elements)), ...);
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
 #if defined(__clang__)

@@ -21,11 +21,11 @@ constexpr std::uint64_t round_trips = 100'000;
 
 template <class... Q>
 void add_queue_benchmarks() {
-  (add<Q>("queue_throughput_1p1c", throughput<Q, 1, 1, throughput_items>), ...);
-  (add<Q>("queue_throughput_2p2c", throughput<Q, 2, 2, throughput_items>), ...);
-  (add<Q>("queue_pair", push_pop_pair<Q, pairs>), ...);
-  (add<Q>("queue_pingpong", pingpong<Q, round_trips>), ...);
-  (add_scaling<Q, throughput_items>("queue_scaling"), ...);
+  (add<Q>("queue_throughput_1p1c", throughput<Q, 1, 1>, count(throughput_items)), ...);
+  (add<Q>("queue_throughput_2p2c", throughput<Q, 2, 2>, count(throughput_items, 2)), ...);
+  (add<Q>("queue_pair", push_pop_pair<Q>, count(pairs)), ...);
+  (add<Q>("queue_pingpong", pingpong<Q>, count(round_trips)), ...);
+  (add_scaling<Q>("queue_scaling", count(throughput_items)), ...);
   add_calibration();
   describe<Q...>(LF_BENCH_BUILD_FLAGS);
 }

@@ -1,7 +1,8 @@
 // lf benchmarks — the rate limiter: lf::rate_limiter (one CAS on a GCRA word) against a
 // mutex-guarded token bucket written the way golang.org/x/time/rate is
 // (bench/rate_peers.hpp) in this binary, and Go's x/time/rate itself in bench/go, in the
-// same run. Workloads (each one fixed run, checked before it reports):
+// same run. Workloads (each one fixed run, checked before it reports; the smoke runs
+// 1/1000 of each count, workloads.hpp's count()):
 //   rate_allow_1t            2'000'000 allow() on one thread, the limit never reached
 //                            (1e9/s, burst 10^6): every call must be allowed. calls_per_second.
 //   rate_allow_2t            the same 2'000'000 calls split over two threads on one
@@ -67,8 +68,9 @@ void report(benchmark::State& state, double seconds, std::uint64_t calls, std::u
   state.counters["calls_per_second"] = static_cast<double>(calls) / seconds;
 }
 
+// `calls` is a multiple of Threads (count()'s unit): each thread makes calls / Threads.
 template <class L, unsigned Threads>
-void allow(benchmark::State& state) {
+void allow(benchmark::State& state, std::uint64_t calls) {
   for (auto _ : state) {
     L lim;
     std::atomic<unsigned> ready{0};
@@ -80,7 +82,7 @@ void allow(benchmark::State& state) {
         while (ready.load() < Threads + 1) {
         }
         std::uint64_t mine = 0;
-        for (std::uint64_t k = 0; k < allow_calls / Threads; ++k) mine += lim.allow() ? 1 : 0;
+        for (std::uint64_t k = 0; k < calls / Threads; ++k) mine += lim.allow() ? 1 : 0;
         good.fetch_add(mine);
       });
     }
@@ -88,44 +90,40 @@ void allow(benchmark::State& state) {
     const auto start = clock::now();
     ready.fetch_add(1);
     for (auto& t : threads) t.join();
-    report(state, std::chrono::duration<double>(clock::now() - start).count(), allow_calls, good.load());
+    report(state, std::chrono::duration<double>(clock::now() - start).count(), calls, good.load());
   }
 }
 
 template <class L>
-void reserve_cancel(benchmark::State& state) {
+void reserve_cancel(benchmark::State& state, std::uint64_t pairs) {
   for (auto _ : state) {
     L lim;
     std::uint64_t good = 0;
     const auto start = clock::now();
-    for (std::uint64_t k = 0; k < pair_calls; ++k) good += lim.reserve_cancel(clock::now()) ? 1 : 0;
-    report(state, std::chrono::duration<double>(clock::now() - start).count(), pair_calls, good);
+    for (std::uint64_t k = 0; k < pairs; ++k) good += lim.reserve_cancel(clock::now()) ? 1 : 0;
+    report(state, std::chrono::duration<double>(clock::now() - start).count(), pairs, good);
   }
 }
 
 template <class L>
-void wait(benchmark::State& state) {
+void wait(benchmark::State& state, std::uint64_t calls) {
   for (auto _ : state) {
     L lim;
     const lf::context ctx = lf::background();
     std::uint64_t good = 0;
     const auto start = clock::now();
-    for (std::uint64_t k = 0; k < pair_calls; ++k) good += lim.wait(ctx) ? 1 : 0;
-    report(state, std::chrono::duration<double>(clock::now() - start).count(), pair_calls, good);
+    for (std::uint64_t k = 0; k < calls; ++k) good += lim.wait(ctx) ? 1 : 0;
+    report(state, std::chrono::duration<double>(clock::now() - start).count(), calls, good);
   }
 }
 
 template <class L>
 void add_limiter() {
-  const std::string peer = std::string("/") + L::name;
-  benchmark::RegisterBenchmark(("rate_allow_1t" + peer).c_str(), allow<L, 1>)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark(("rate_allow_2t" + peer).c_str(), allow<L, 2>)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark(("rate_reserve_cancel_1t" + peer).c_str(), reserve_cancel<L>)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark(("rate_wait_1t" + peer).c_str(), wait<L>)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  const std::uint64_t calls = count(allow_calls, 2);  // even: rate_allow_2t splits it
+  add<L>("rate_allow_1t", allow<L, 1>, calls);
+  add<L>("rate_allow_2t", allow<L, 2>, calls);
+  add<L>("rate_reserve_cancel_1t", reserve_cancel<L>, count(pair_calls));
+  add<L>("rate_wait_1t", wait<L>, count(pair_calls));
 }
 
 }  // namespace

@@ -16,7 +16,8 @@
 //                        us_per_synchronize, cpu_us_per_synchronize (the
 //                        synchronizer's CPU time, system calls included).
 // What every run checks before it reports: each reader's sum is sections * the published
-// value (every section read the object), and the synchronizer completed every call.
+// value (every section read the object), and the synchronizer completed every call. The
+// smoke runs 1/1000 of Sections and Calls (workloads.hpp's count()).
 //
 // liburcu is used as its documentation recommends for speed: _LGPL_SOURCE, so the read
 // side is inlined from urcu/static/*.h; each reader thread registers (bp registers itself
@@ -45,7 +46,7 @@
 namespace lf_bench {
 namespace {
 
-constexpr std::uint64_t sections = 20'000'000;
+constexpr std::uint64_t full_sections = 20'000'000;  // each run: count(full_sections)
 constexpr std::uint64_t synchronize_calls = 10'000;
 constexpr std::uint64_t published_value = 3;
 // QSBR readers announce a quiescent state once per this many sections (its read lock and
@@ -154,7 +155,7 @@ double thread_cpu_seconds() {
 
 // One reader's loop; returns the sum of what it read.
 template <class F>
-std::uint64_t read_sections(F& flavour, const lf::atomic<payload*>& src) {
+std::uint64_t read_sections(F& flavour, const lf::atomic<payload*>& src, std::uint64_t sections) {
   flavour.thread_start();
   std::uint64_t sum = 0;
   for (std::uint64_t i = 1; i <= sections; ++i) {
@@ -169,7 +170,7 @@ std::uint64_t read_sections(F& flavour, const lf::atomic<payload*>& src) {
 }
 
 template <class F, unsigned Readers>
-void read_side(benchmark::State& state) {
+void read_side(benchmark::State& state, std::uint64_t sections) {
   for (auto _ : state) {
     const auto flavour = std::make_unique<F>();
     const auto obj = std::make_unique<payload>();
@@ -180,7 +181,7 @@ void read_side(benchmark::State& state) {
     for (unsigned r = 0; r < Readers; ++r) {
       roles.emplace_back([&, r] {
         const double start = thread_cpu_seconds();
-        sums[r].value = read_sections(*flavour, src);
+        sums[r].value = read_sections(*flavour, src, sections);
         cpu[r].value = thread_cpu_seconds() - start;
       });
     }
@@ -202,7 +203,7 @@ void read_side(benchmark::State& state) {
 }
 
 template <class F>
-void synchronize_latency(benchmark::State& state) {
+void synchronize_latency(benchmark::State& state, std::uint64_t calls) {
   for (auto _ : state) {
     const auto flavour = std::make_unique<F>();
     // 0: starting, 1: registered and idle, 2: told to leave.
@@ -224,7 +225,7 @@ void synchronize_latency(benchmark::State& state) {
       flavour->thread_start();
       flavour->idle();  // the synchronizer is registered too (QSBR: offline while it waits)
       const double start = thread_cpu_seconds();
-      for (std::uint64_t i = 0; i < synchronize_calls; ++i) {
+      for (std::uint64_t i = 0; i < calls; ++i) {
         flavour->synchronize();
         ++done;
       }
@@ -235,32 +236,24 @@ void synchronize_latency(benchmark::State& state) {
     idle_state.store(2);
     idle_state.notify_all();
     idle_reader.join();
-    if (done != synchronize_calls) {
+    if (done != calls) {
       state.SkipWithError("the synchronizer did not complete every call");
       return;
     }
     state.SetIterationTime(seconds);
-    state.counters["us_per_synchronize"] = seconds * 1e6 / static_cast<double>(synchronize_calls);
-    state.counters["cpu_us_per_synchronize"] = cpu_seconds * 1e6 / static_cast<double>(synchronize_calls);
+    state.counters["us_per_synchronize"] = seconds * 1e6 / static_cast<double>(calls);
+    state.counters["cpu_us_per_synchronize"] = cpu_seconds * 1e6 / static_cast<double>(calls);
   }
-}
-
-template <class F>
-void add_rcu(const std::string& workload, void (*run)(benchmark::State&)) {
-  benchmark::RegisterBenchmark((workload + "/" + F::name).c_str(), run)
-      ->Iterations(1)
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
 }
 
 template <class... F>
 void add_rcu_benchmarks() {
-  (add_rcu<F>("rcu_read_1thread", read_side<F, 1>), ...);
-  (add_rcu<F>("rcu_read_2threads", read_side<F, 2>), ...);
+  (add<F>("rcu_read_1thread", read_side<F, 1>, count(full_sections)), ...);
+  (add<F>("rcu_read_2threads", read_side<F, 2>, count(full_sections)), ...);
 }
 template <class... F>
 void add_synchronize_benchmarks() {
-  (add_rcu<F>("rcu_synchronize_1idle", synchronize_latency<F>), ...);
+  (add<F>("rcu_synchronize_1idle", synchronize_latency<F>, count(synchronize_calls)), ...);
 }
 
 void describe_rcu() {

@@ -44,13 +44,13 @@ constexpr item payload = 7;
 // An adapter P offers `name`, `const item* protect()` (protects the object and returns
 // the address of its value, or null if protect returned another address) and
 // `void drop()` (ends the protection).
-template <class P, std::uint64_t Ops>
-void protect_cost(benchmark::State& state) {
+template <class P>
+void protect_cost(benchmark::State& state, std::uint64_t ops) {
   for (auto _ : state) {
     const auto p = std::make_unique<P>();
     std::uint64_t reached = 0, sum = 0;
     const clock::time_point start = clock::now();
-    for (std::uint64_t i = 0; i != Ops; ++i) {
+    for (std::uint64_t i = 0; i != ops; ++i) {
       if (const item* v = p->protect()) {
         ++reached;
         sum += *v;
@@ -58,14 +58,14 @@ void protect_cost(benchmark::State& state) {
       p->drop();
     }
     const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-    if (reached != Ops || sum != Ops * payload) {
+    if (reached != ops || sum != ops * payload) {
       state.SkipWithError(("protect reached the object " + std::to_string(reached) + " times of " +
-                           std::to_string(Ops) + ", read sum " + std::to_string(sum))
+                           std::to_string(ops) + ", read sum " + std::to_string(sum))
                               .c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_op"] = seconds * 1e9 / static_cast<double>(Ops);
+    state.counters["ns_per_op"] = seconds * 1e9 / static_cast<double>(ops);
   }
 }
 
@@ -192,15 +192,15 @@ struct ms_queue_free_at_once : lf_unbounded<lf::ms_queue<item, free_at_once_recl
 };
 
 void add_reclaim_benchmarks() {
-  add<lf_hazard_pointer_protect>("reclaim_hp_protect", protect_cost<lf_hazard_pointer_protect, protects>);
-  add<cds_hp_guard_protect>("reclaim_hp_protect", protect_cost<cds_hp_guard_protect, protects>);
-  add<xenium_hp_protect>("reclaim_hp_protect", protect_cost<xenium_hp_protect, protects>);
-  add<lf_epoch_pin>("reclaim_epoch_pin", protect_cost<lf_epoch_pin, protects>);
-  add<xenium_epoch_protect>("reclaim_epoch_pin", protect_cost<xenium_epoch_protect, protects>);
-  add<lf_ms_queue_hp>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_hp, pairs>);
-  add<lf_ms_queue_epoch>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_epoch, pairs>);
-  add<lf_ms_queue_rcu>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_rcu, pairs>);
-  add<ms_queue_free_at_once>("reclaim_ms_queue_pair", push_pop_pair<ms_queue_free_at_once, pairs>);
+  add<lf_hazard_pointer_protect>("reclaim_hp_protect", protect_cost<lf_hazard_pointer_protect>, count(protects));
+  add<cds_hp_guard_protect>("reclaim_hp_protect", protect_cost<cds_hp_guard_protect>, count(protects));
+  add<xenium_hp_protect>("reclaim_hp_protect", protect_cost<xenium_hp_protect>, count(protects));
+  add<lf_epoch_pin>("reclaim_epoch_pin", protect_cost<lf_epoch_pin>, count(protects));
+  add<xenium_epoch_protect>("reclaim_epoch_pin", protect_cost<xenium_epoch_protect>, count(protects));
+  add<lf_ms_queue_hp>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_hp>, count(pairs));
+  add<lf_ms_queue_epoch>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_epoch>, count(pairs));
+  add<lf_ms_queue_rcu>("reclaim_ms_queue_pair", push_pop_pair<lf_ms_queue_rcu>, count(pairs));
+  add<ms_queue_free_at_once>("reclaim_ms_queue_pair", push_pop_pair<ms_queue_free_at_once>, count(pairs));
   describe<lf_ms_queue_hp, lf_ms_queue_epoch, lf_ms_queue_rcu, ms_queue_free_at_once>(LF_BENCH_BUILD_FLAGS);
 }
 

@@ -2,7 +2,8 @@
 // std::counting_semaphore (libstdc++) here, and Go's golang.org/x/sync/semaphore.Weighted
 // in bench/go (same workloads, same counts, same report).
 //
-// Workloads (one full run per repetition; manual time):
+// Workloads (one full run per repetition; manual time; the smoke runs 1/1000 of each
+// count, workloads.hpp's count()):
 //   semaphore_uncontended   one thread, 10^7 acquire(1) + release(1) pairs on a semaphore
 //       of 1: the fast paths (lf: one CAS each). ns_per_pair. Checks that the semaphore
 //       ends with its token free.
@@ -48,11 +49,11 @@ struct std_sem {
 };
 
 template <class S>
-void uncontended(benchmark::State& state) {
+void uncontended(benchmark::State& state, std::uint64_t pairs) {
   for (auto _ : state) {
     S s;
     const auto start = clock::now();
-    for (std::uint64_t i = 0; i < uncontended_pairs; ++i) {
+    for (std::uint64_t i = 0; i < pairs; ++i) {
       s.acquire();
       s.release();
     }
@@ -62,36 +63,37 @@ void uncontended(benchmark::State& state) {
       return;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(uncontended_pairs);
+    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(pairs);
   }
 }
 
+// `pairs` is even (count()'s unit 2): each of the two threads makes half of them.
 template <class S>
-void contended(benchmark::State& state) {
+void contended(benchmark::State& state, std::uint64_t pairs) {
   for (auto _ : state) {
     S s;
     std::uint64_t guarded = 0;  // plain: the semaphore of 1 is the lock
     auto role = [&] {
-      for (std::uint64_t i = 0; i < contended_pairs / 2; ++i) {
+      for (std::uint64_t i = 0; i < pairs / 2; ++i) {
         s.acquire();
         ++guarded;
         s.release();
       }
     };
     const double seconds = run_together({role, role});
-    if (guarded != contended_pairs || !s.all_free()) {
-      state.SkipWithError(("guarded count " + std::to_string(guarded) + " of " + std::to_string(contended_pairs)).c_str());
+    if (guarded != pairs || !s.all_free()) {
+      state.SkipWithError(("guarded count " + std::to_string(guarded) + " of " + std::to_string(pairs)).c_str());
       return;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(contended_pairs);
+    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(pairs);
   }
 }
 
 template <class... S>
 void add_semaphore_benchmarks() {
-  (add<S>("semaphore_uncontended", uncontended<S>), ...);
-  (add<S>("semaphore_contended_2t", contended<S>), ...);
+  (add<S>("semaphore_uncontended", uncontended<S>, count(uncontended_pairs)), ...);
+  (add<S>("semaphore_contended_2t", contended<S>, count(contended_pairs, 2)), ...);
   add_calibration();
   benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
 }

@@ -15,7 +15,9 @@ constexpr std::size_t batch = 32;
 // The batch workload, for the queues that have batch calls.
 template <class Q>
 void add_batch_benchmark() {
-  if constexpr (batch_queue<Q>) add<Q>("spsc_batch32_throughput_1p1c", batch_throughput<Q, throughput_items, batch>);
+  if constexpr (batch_queue<Q>) {
+    add<Q>("spsc_batch32_throughput_1p1c", batch_throughput<Q, batch>, count(throughput_items, batch));
+  }
 }
 template <class... Q>
 void add_batch_benchmarks() {
@@ -26,9 +28,9 @@ void add_batch_benchmarks() {
 // interleaving the console lists the queues being compared together.
 template <class... Q>
 void add_spsc_benchmarks() {
-  (add<Q>("spsc_throughput_1p1c", throughput<Q, 1, 1, throughput_items>), ...);
-  (add<Q>("spsc_pair", push_pop_pair<Q, pairs>), ...);
-  (add<Q>("spsc_pingpong", pingpong<Q, round_trips>), ...);
+  (add<Q>("spsc_throughput_1p1c", throughput<Q, 1, 1>, count(throughput_items)), ...);
+  (add<Q>("spsc_pair", push_pop_pair<Q>, count(pairs)), ...);
+  (add<Q>("spsc_pingpong", pingpong<Q>, count(round_trips)), ...);
   add_batch_benchmarks<Q...>();
   add_calibration();
   describe<Q...>(LF_BENCH_BUILD_FLAGS);

@@ -17,10 +17,10 @@ constexpr std::uint64_t pairs = 10'000'000;
 
 template <class... S>
 void add_stack_benchmarks() {
-  (add<S>("stack_throughput_1p1c", throughput<S, 1, 1, throughput_items>), ...);
-  (add<S>("stack_throughput_2p2c", throughput<S, 2, 2, throughput_items>), ...);
-  (add<S>("stack_pair", push_pop_pair<S, pairs>), ...);
-  (add_scaling<S, throughput_items>("stack_scaling"), ...);
+  (add<S>("stack_throughput_1p1c", throughput<S, 1, 1>, count(throughput_items)), ...);
+  (add<S>("stack_throughput_2p2c", throughput<S, 2, 2>, count(throughput_items, 2)), ...);
+  (add<S>("stack_pair", push_pop_pair<S>, count(pairs)), ...);
+  (add_scaling<S>("stack_scaling", count(throughput_items)), ...);
   add_calibration();
   describe<S...>(LF_BENCH_BUILD_FLAGS);
 }

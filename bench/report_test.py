@@ -95,8 +95,10 @@ class ReportTest(unittest.TestCase):
         self.assertIn("**lf / best peer (peer): 0.50**", md)
 
     def test_a_smoke_run_says_so_and_judges_no_target(self):
-        # Either told (--smoke) or read from a file's context (bench/go -smoke).
-        for flag, size in (["--smoke"], "full"), ([], "smoke (-smoke): 1/1000 of every count"):
+        # Either told (--smoke) or read from a file's context: bench/go -smoke and the C++
+        # binaries under LF_BENCH_SMOKE (workloads.hpp's count()) write their workload size.
+        for flag, size in ((["--smoke"], "full"), ([], "smoke (-smoke): 1/1000 of every count"),
+                           ([], "smoke (LF_BENCH_SMOKE): 1/1000 of every count")):
             with tempfile.TemporaryDirectory() as d:
                 path = os.path.join(d, "smoke.json")
                 with open(path, "w") as f:
@@ -107,6 +109,7 @@ class ReportTest(unittest.TestCase):
                 self.assertEqual(run.returncode, 0)
                 self.assertIn("**Smoke run**", run.stdout)
                 self.assertIn("Not judged: a smoke run measures nothing.", run.stdout)
+                self.assertIn(f"(workload size, {size}: smoke.json)", run.stdout)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@
 #   LF_BENCH_REPS=9 bench/run.sh OUTDIR           repetitions per benchmark (default 5)
 #   LF_BENCH_FILTER='pingpong' bench/run.sh OUTDIR  passed as --benchmark_filter
 #   LF_BENCH_SMOKE=1 bench/run.sh OUTDIR           the smoke: one repetition of every benchmark
-#       (the scaling ones too) and of Go's on 1/1000 of its items when go is on PATH, then
-#       bench/report_test.py; each benchmark runs for 10 ms. Fails when a binary gives no
-#       result or any row of the report is FAILED. The ctest bench_smoke (label
-#       bench_smoke, `bench` preset) runs it. Its figures are not measurements.
+#       (the scaling ones too), C++ and Go's (when go is on PATH), each on 1/1000 of its
+#       workload's count (the C++ binaries read LF_BENCH_SMOKE: workloads.hpp's count();
+#       Go's gets -smoke), then bench/report_test.py. Fails when a binary gives no result
+#       or any row of the report is FAILED. The ctest bench_smoke (label bench_smoke,
+#       `bench` preset) runs it. Its figures are not measurements.
 #   LF_BENCH_BIN=DIR bench/run.sh OUTDIR            run the bench_* binaries in DIR, build nothing
 #
 # Exits non-zero when a build or run fails, or when any benchmark failed its count /
@@ -25,12 +26,16 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$root"
 
-# Each C++ benchmark is one fixed run (Iterations(1), bench/workloads.hpp), which no
-# --benchmark_min_time shortens: the smoke runs it once, as measured, so that what it
-# checks is the code a measurement runs.
+# Each C++ benchmark is one fixed run (Iterations(1), bench/workloads.hpp) of its
+# workload's count, which no --benchmark_min_time shortens. In the smoke every count is
+# 1/1000 of the full one, as in Go's -smoke: the binaries read LF_BENCH_SMOKE, exported
+# here, themselves (workloads.hpp's count(), which keeps a count that is split over
+# producers or batches a multiple of them), and say so in their JSON's "workload size".
+# The smoke runs the code and the checks a measurement runs, on fewer items.
 smoke=no
 if [[ -n ${LF_BENCH_SMOKE:-} && $LF_BENCH_SMOKE != 0 ]]; then
   smoke=yes
+  export LF_BENCH_SMOKE  # the binaries' count() reads it
   export LF_BENCH_SCALING=1  # registers the scaling workloads too (bench/workloads.hpp)
 fi
 reps=${LF_BENCH_REPS:-$([[ $smoke == yes ]] && echo 1 || echo 5)}
@@ -52,7 +57,8 @@ if [[ -n ${LF_BENCH_FILTER:-} ]]; then
   args+=(--benchmark_filter="$LF_BENCH_FILTER")
 fi
 # The smoke proves that every benchmark runs and reports, not what it measures: 10 ms per
-# benchmark instead of the default 0.5 s (benchmarks with a fixed iteration count keep it).
+# benchmark instead of the default 0.5 s for any benchmark without a fixed iteration count
+# (every one here has Iterations(1), so this changes nothing today).
 if [[ $smoke == yes ]]; then
   args+=(--benchmark_min_time=0.01)
 fi

@@ -2,7 +2,9 @@
 //
 // Each benchmark repetition is one full run (Iterations(1), manual time): a fresh queue,
 // fresh threads released together, the clock read by the workload itself, and the
-// items checked before any figure is reported. What every run checks:
+// items checked before any figure is reported. Its size is count(full): the full count
+// in a measurement, 1/1000 of it in bench/run.sh's smoke (count() below). What every
+// run checks:
 //   * the consumers popped exactly as many items as the producers pushed, and as many
 //     as the workload asked for;
 //   * the sum of the popped values equals the sum of the pushed ones (producer p pushes
@@ -36,9 +38,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "adapters.hpp"
@@ -53,6 +57,32 @@ namespace lf_bench {
 inline constexpr std::size_t queue_capacity = 1024;
 
 using clock = std::chrono::steady_clock;
+
+// True in bench/run.sh's smoke: LF_BENCH_SMOKE set, non-empty and not "0" (run.sh's own
+// test). Read once.
+inline bool smoke_run() {
+  static const bool smoke = [] {
+    const char* s = std::getenv("LF_BENCH_SMOKE");
+    return s != nullptr && *s != '\0' && std::string(s) != "0";
+  }();
+  return smoke;
+}
+
+// The number of items, calls, rounds or elements a workload runs, given its full count:
+// `full` in a measurement; in the smoke (smoke_run()) full / 1000, the factor of bench/go's
+// -smoke, so that the smoke runs every workload's code and its checks on fewer items.
+// Workloads that split their count evenly (over producers, submitters, select's four
+// channels) or move it in whole batches pass that divisor as `unit`: the smoke count is
+// then rounded up to a multiple of `unit`, and is at least one unit. The full count must
+// already be a multiple of `unit` (a full run does exactly what it did before count()).
+inline std::uint64_t count(std::uint64_t full, std::uint64_t unit = 1) {
+  if (unit == 0 || full == 0 || full % unit != 0) {
+    throw std::invalid_argument("lf_bench::count: full count " + std::to_string(full) +
+                                " is not a positive multiple of unit " + std::to_string(unit));
+  }
+  if (!smoke_run()) return full;
+  return std::max<std::uint64_t>(1, (full / 1000 + unit - 1) / unit) * unit;
+}
 
 // What one thread moved.
 struct tally {
@@ -204,11 +234,17 @@ inline std::optional<std::string> mismatch(const tally& pushed, const tally& pop
   return std::nullopt;
 }
 
-// `Items` items through one queue from `Producers` threads to `Consumers` threads.
-template <class Q, unsigned Producers, unsigned Consumers, std::uint64_t Items>
-void throughput(benchmark::State& state) {
-  static_assert(Items % Producers == 0, "every producer pushes the same number of items");
-  constexpr std::uint64_t per_producer = Items / Producers;
+// `items` items through one queue from `Producers` threads to `Consumers` threads.
+// Every producer pushes the same number: `items` is a multiple of Producers (count()'s
+// unit).
+template <class Q, unsigned Producers, unsigned Consumers>
+void throughput(benchmark::State& state, std::uint64_t items) {
+  if (items % Producers != 0) {
+    state.SkipWithError(("throughput: " + std::to_string(items) + " items do not split over " +
+                         std::to_string(Producers) + " producers").c_str());
+    return;
+  }
+  const std::uint64_t per_producer = items / Producers;
   const waiter w(cpus_shared(Producers + Consumers));
   for (auto _ : state) {
     const auto q = std::make_unique<Q>(queue_capacity);  // heap: its lines shared with nothing else
@@ -218,17 +254,17 @@ void throughput(benchmark::State& state) {
       roles.emplace_back([&, p] { pushed[p].value = produce(*q, p * per_producer + 1, per_producer, w); });
     }
     for (unsigned c = 0; c < Consumers; ++c) {
-      const std::uint64_t quota = Items / Consumers + (c < Items % Consumers ? 1 : 0);
+      const std::uint64_t quota = items / Consumers + (c < items % Consumers ? 1 : 0);
       roles.emplace_back([&, c, quota] { popped[c].value = consume(*q, quota, w); });
     }
     const double seconds = run_together(roles);
     const tally in = total(pushed), out = total(popped);
-    if (const auto error = mismatch(in, out, Items)) {
+    if (const auto error = mismatch(in, out, items)) {
       state.SkipWithError(error->c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
   }
 }
 
@@ -242,11 +278,15 @@ concept batch_queue = requires(Q q, item* p, std::size_t n) {
 
 // 1P1C throughput through the batch calls, `Batch` items per call: the producer
 // publishes each batch with one index store and the consumer frees it with one
-// (MCRingBuffer's batching). Items is a multiple of Batch, so all-or-nothing batch
-// calls (libcds) and prefix ones (lf, Boost) move the same stream.
-template <batch_queue Q, std::uint64_t Items, std::size_t Batch>
-void batch_throughput(benchmark::State& state) {
-  static_assert(Items % Batch == 0, "whole batches only");
+// (MCRingBuffer's batching). `items` is a multiple of Batch (count()'s unit), so
+// all-or-nothing batch calls (libcds) and prefix ones (lf, Boost) move the same stream.
+template <batch_queue Q, std::size_t Batch>
+void batch_throughput(benchmark::State& state, std::uint64_t items) {
+  if (items % Batch != 0) {
+    state.SkipWithError(("batch_throughput: " + std::to_string(items) + " items are not whole batches of " +
+                         std::to_string(Batch)).c_str());
+    return;
+  }
   const waiter w(cpus_shared(2));
   for (auto _ : state) {
     const auto q = std::make_unique<Q>(queue_capacity);
@@ -255,8 +295,8 @@ void batch_throughput(benchmark::State& state) {
         [&] {
           waiter wait = w;
           item batch[Batch];
-          for (item next = 1; next <= Items;) {
-            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(Batch, Items - next + 1));
+          for (item next = 1; next <= items;) {
+            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(Batch, items - next + 1));
             for (std::size_t i = 0; i < want; ++i) batch[i] = next + i;
             const std::size_t n = q->try_push_n(batch, want);
             for (std::size_t i = 0; i < n; ++i) pushed.value.add(batch[i]);
@@ -267,50 +307,50 @@ void batch_throughput(benchmark::State& state) {
         [&] {
           waiter wait = w;
           item batch[Batch];
-          while (popped.value.count != Items) {
+          while (popped.value.count != items) {
             const std::size_t n = q->try_pop_n(batch, Batch);
             for (std::size_t i = 0; i < n; ++i) popped.value.add(batch[i]);
             if (n == 0) wait.wait(); else wait.reset();
           }
         }};
     const double seconds = run_together(roles);
-    if (const auto error = mismatch(pushed.value, popped.value, Items)) {
+    if (const auto error = mismatch(pushed.value, popped.value, items)) {
       state.SkipWithError(error->c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["items_per_second"] = static_cast<double>(Items) / seconds;
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
   }
 }
 
-// One thread: try_push then try_pop, `Pairs` times. The uncontended cost of the two
+// One thread: try_push then try_pop, `pairs` times. The uncontended cost of the two
 // calls, with the queue's lines in this core's cache.
-template <class Q, std::uint64_t Pairs>
-void push_pop_pair(benchmark::State& state) {
+template <class Q>
+void push_pop_pair(benchmark::State& state, std::uint64_t pairs) {
   for (auto _ : state) {
     const auto q = std::make_unique<Q>(queue_capacity);
     tally in, out;
     item v = 0;
     const clock::time_point start = clock::now();
-    for (item i = 1; i <= Pairs; ++i) {
+    for (item i = 1; i <= pairs; ++i) {
       if (q->try_push(i)) in.add(i);
       if (q->try_pop(v)) out.add(v);
     }
     const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-    if (const auto error = mismatch(in, out, Pairs)) {
+    if (const auto error = mismatch(in, out, pairs)) {
       state.SkipWithError(error->c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(Pairs);
+    state.counters["ns_per_pair"] = seconds * 1e9 / static_cast<double>(pairs);
   }
 }
 
 // Thread A pushes a value into `there` and waits for it to come back on `back`; thread
 // B echoes. One round trip is two hand-overs between cores, so the figure is the
 // queue's latency, not its throughput.
-template <class Q, std::uint64_t RoundTrips>
-void pingpong(benchmark::State& state) {
+template <class Q>
+void pingpong(benchmark::State& state, std::uint64_t round_trips) {
   const waiter idle(cpus_shared(2));
   for (auto _ : state) {
     const auto there = std::make_unique<Q>(queue_capacity);
@@ -321,7 +361,7 @@ void pingpong(benchmark::State& state) {
         [&] {
           waiter w = idle;
           item v = 0;
-          for (item i = 1; i <= RoundTrips; ++i) {
+          for (item i = 1; i <= round_trips; ++i) {
             while (!there->try_push(i)) w.wait();
             w.reset();
             sent.value.add(i);
@@ -334,7 +374,7 @@ void pingpong(benchmark::State& state) {
         [&] {
           waiter w = idle;
           item v = 0;
-          for (std::uint64_t n = 0; n != RoundTrips; ++n) {
+          for (std::uint64_t n = 0; n != round_trips; ++n) {
             while (!there->try_pop(v)) w.wait();
             w.reset();
             while (!back->try_push(v)) w.wait();
@@ -343,15 +383,15 @@ void pingpong(benchmark::State& state) {
           }
         }};
     const double seconds = run_together(roles);
-    auto error = mismatch(sent.value, received.value, RoundTrips);
-    if (!error && echoed.value.count != RoundTrips) error = "echoed " + std::to_string(echoed.value.count) + " items";
+    auto error = mismatch(sent.value, received.value, round_trips);
+    if (!error && echoed.value.count != round_trips) error = "echoed " + std::to_string(echoed.value.count) + " items";
     if (!error && wrong_echoes.value != 0) error = std::to_string(wrong_echoes.value) + " echoes out of order";
     if (error) {
       state.SkipWithError(error->c_str());
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(RoundTrips);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(round_trips);
   }
 }
 
@@ -359,34 +399,35 @@ void pingpong(benchmark::State& state) {
 // turn). Its round trip is the floor under every cross-core figure, and since its
 // repetitions are interleaved with the benchmarks, its spread shows how much the machine
 // itself changed during the run (on a VM the host moves the vCPUs).
-template <std::uint64_t RoundTrips>
-void line_round_trip(benchmark::State& state) {
+inline void line_round_trip(benchmark::State& state, std::uint64_t round_trips) {
   for (auto _ : state) {
     lf::padded<lf::atomic<std::uint64_t>> turn{};
     // Thread `side` waits for the counter to reach its turn, then passes it on.
     const auto player = [&](std::uint64_t side) {
       waiter w(cpus_shared(2));
-      for (std::uint64_t i = 0; i != RoundTrips; ++i) {
+      for (std::uint64_t i = 0; i != round_trips; ++i) {
         while (turn.value.load() != 2 * i + side) w.wait();
         w.reset();
         turn.value.store(2 * i + side + 1);
       }
     };
     const double seconds = run_together({[&] { player(0); }, [&] { player(1); }});
-    if (turn.value.load() != 2 * RoundTrips) {
+    if (turn.value.load() != 2 * round_trips) {
       state.SkipWithError("the counter did not make every round trip");
       break;
     }
     state.SetIterationTime(seconds);
-    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(RoundTrips);
+    state.counters["ns_per_round_trip"] = seconds * 1e9 / static_cast<double>(round_trips);
   }
 }
 
-// Registers `run` as "<workload>/<queue name>" (report.py splits at the first '/'):
-// one iteration per repetition, timed by the workload (manual time).
-template <class Q>
-void add(const std::string& workload, void (*run)(benchmark::State&)) {
-  benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(), run)
+// Registers `run` as "<workload>/<queue name>" (report.py splits at the first '/'),
+// called with `args` (the workload's count): one iteration per repetition, timed by the
+// workload (manual time).
+template <class Q, class... Args>
+void add(const std::string& workload, void (*run)(benchmark::State&, Args...), std::type_identity_t<Args>... args) {
+  benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(),
+                               [run, args...](benchmark::State& state) { run(state, args...); })
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
@@ -394,7 +435,8 @@ void add(const std::string& workload, void (*run)(benchmark::State&)) {
 
 // The machine's own cross-core round trip, measured alongside the queues.
 inline void add_calibration() {
-  benchmark::RegisterBenchmark("calibration_line_round_trip/std::atomic", line_round_trip<100'000>)
+  benchmark::RegisterBenchmark("calibration_line_round_trip/std::atomic",
+                               [n = count(100'000)](benchmark::State& state) { line_round_trip(state, n); })
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
@@ -416,8 +458,11 @@ void describe(const std::string& build_flags) {
   benchmark::AddCustomContext("build flags", build_flags);
 }
 
-// The main of each bench binary, after it has registered its benchmarks.
+// The main of each bench binary, after it has registered its benchmarks. The JSON context
+// says whether the counts were full or the smoke's (report.py prints it).
 inline int run_benchmarks(int argc, char** argv) {
+  benchmark::AddCustomContext("workload size",
+                              smoke_run() ? "smoke (LF_BENCH_SMOKE): 1/1000 of every count" : "full");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
@@ -426,18 +471,18 @@ inline int run_benchmarks(int argc, char** argv) {
 }
 
 // throughput with the thread count chosen at run time: N producers and N consumers, N =
-// state.range(0), for scaling curves on machines with many cores. Items is split evenly
-// over the producers (the remainder of Items / N is not pushed; the check uses the number
+// state.range(0), for scaling curves on machines with many cores. `items` is split evenly
+// over the producers (the remainder of items / N is not pushed; the check uses the number
 // actually asked for). Where 2N exceeds the CPUs, roles share CPUs round robin and waiting
 // threads yield, as in throughput.
-template <class Q, std::uint64_t Items>
-void throughput_n(benchmark::State& state) {
+template <class Q>
+void throughput_n(benchmark::State& state, std::uint64_t asked) {
   const auto n = static_cast<unsigned>(state.range(0));
-  if (n == 0 || n > Items) {
+  if (n == 0 || n > asked) {
     state.SkipWithError(("throughput_n: thread count " + std::to_string(n) + " out of range").c_str());
     return;
   }
-  const std::uint64_t per_producer = Items / n;
+  const std::uint64_t per_producer = asked / n;
   const std::uint64_t items = per_producer * n;
   const waiter w(cpus_shared(2 * std::size_t{n}));
   for (auto _ : state) {
@@ -472,14 +517,15 @@ inline std::vector<unsigned> scaling_thread_counts() {
   return counts;
 }
 
-// Registers throughput_n<Q, Items> once per scaling thread count as
+// Registers throughput_n<Q> on `items` once per scaling thread count as
 // "<prefix>_<N>p<N>c/<queue name>" (one workload per N, so report.py gives each N its own
 // table), N passed as state.range(0).
-template <class Q, std::uint64_t Items>
-void add_scaling(const std::string& prefix) {
+template <class Q>
+void add_scaling(const std::string& prefix, std::uint64_t items) {
   for (const unsigned n : scaling_thread_counts()) {
     const std::string workload = prefix + "_" + std::to_string(n) + "p" + std::to_string(n) + "c";
-    benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(), throughput_n<Q, Items>)
+    benchmark::RegisterBenchmark((workload + "/" + Q::name).c_str(),
+                                 [items](benchmark::State& state) { throughput_n<Q>(state, items); })
         ->Arg(n)
         ->Iterations(1)
         ->UseManualTime()

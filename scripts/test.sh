@@ -9,8 +9,9 @@
 #                                  whose timing differs most from the sanitized runs); then
 #                                  install + a consumer that also builds and runs the kit's
 #                                  example with the installed lf_add_model_test/lincheck
-#   bench    (g++ -O2, the peers)  bench_smoke: every benchmark binary and Go's, one short
-#                                  repetition, through the report (installs the bench packages)
+#   bench    (g++ -O2, the peers)  bench_smoke: every benchmark binary and Go's, one
+#                                  repetition on 1/1000 of every workload's count, through
+#                                  the report (installs the bench packages)
 # The asan preset leaves out UBSan's `function` check: with it clang 14 cannot assemble a
 # translation unit that awaits channels from coroutines ("Cannot represent a difference
 # across sections"); every other UBSan check stays on.
@@ -65,7 +66,9 @@ build() {
   cmake --build --preset "$preset"
 }
 
-build dev -DLF_TEST_LANES='unit;stress;process;lincheck;progress'
+# -g1 (line tables, as tsan): the dev preset's full -g made each test's compile ~20%
+# slower, and nobody attaches a debugger to this run; a failure still names file and line.
+build dev -DLF_TEST_LANES='unit;stress;process;lincheck;progress' -DCMAKE_CXX_FLAGS_DEBUG=-g1
 lane dev unit
 lane dev model
 lane dev mutant

@@ -19,8 +19,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <random>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace lf::fuzz {
@@ -57,6 +59,41 @@ inline std::uint64_t operations = 0;
 
 // Counts one operation applied (for the summary line).
 inline void count_op() noexcept { ++detail::operations; }
+
+// The one op loop of every target: until the input ends, picks one of `ops` (uniformly;
+// list an op twice to weight it), applies it, counts it, then calls `check()`, which
+// compares the object with its model. An op may read more of the input (its arguments).
+template <class Check, class... Op>
+void drive(input& in, Check check, Op&&... ops) {
+  while (!in.done()) {
+    count_op();
+    const std::size_t k = in.pick(sizeof...(Op));
+    std::size_t i = 0;
+    ((i++ == k ? static_cast<void>(ops()) : static_cast<void>(0)), ...);
+    check();
+  }
+}
+
+// Runs one of `cases` (each a callable taking the input), picked by the input: what a
+// target that covers several objects dispatches with.
+template <class... Case>
+void one_of(input& in, Case&&... cases) {
+  const std::size_t k = in.pick(sizeof...(Case));
+  std::size_t i = 0;
+  ((i++ == k ? static_cast<void>(cases(in)) : static_cast<void>(0)), ...);
+}
+
+// Whether `op()` throws exactly an E (not a subclass) whose what() contains `text`: the
+// bad-input checks ("throws std::invalid_argument naming the value").
+template <class E, class Op>
+bool throws_naming(Op&& op, const std::string& text) {
+  try {
+    op();
+  } catch (const std::exception& e) {
+    return typeid(e) == typeid(E) && std::string(e.what()).find(text) != std::string::npos;
+  }
+  return false;
+}
 
 [[noreturn]] inline void failed(const char* expr, const char* file, int line) {
   std::fprintf(stderr, "%s:%d: lf-fuzz check failed: %s (replay: this binary %llu)\n", file, line, expr,

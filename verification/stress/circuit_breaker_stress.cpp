@@ -149,7 +149,9 @@ TEST(circuit_breaker_stress, totals_reconcile_while_a_dependency_fails_and_recov
   EXPECT_EQ(changes.front().first, breaker_state::closed);
   std::size_t opened = 0;
   for (std::size_t i = 0; i < changes.size(); ++i) {
-    if (i > 0) EXPECT_EQ(changes[i].first, changes[i - 1].second) << "change " << i;
+    if (i > 0) {
+      EXPECT_EQ(changes[i].first, changes[i - 1].second) << "change " << i;
+    }
     opened += changes[i].second == breaker_state::open;
   }
   EXPECT_GT(opened, 0u);

@@ -31,7 +31,9 @@ TEST_F(node_cache, a_freed_node_is_the_next_one_allocated_on_the_same_thread) {
   void* const where = a;
   delete a;
   test_node* b = new test_node;
-  if (lf::detail::node_cache_enabled) EXPECT_EQ(static_cast<void*>(b), where);
+  if (lf::detail::node_cache_enabled) {
+    EXPECT_EQ(static_cast<void*>(b), where);
+  }
   EXPECT_EQ(b->payload[0], 0u);  // constructed anew, whatever the memory held
   delete b;
 }
@@ -48,7 +50,9 @@ TEST_F(node_cache, keeps_at_most_its_capacity_most_recent_first) {
     }
     nodes[cache::capacity - 1 - i] = n;
   }
-  if (lf::detail::node_cache_enabled) EXPECT_EQ(cache::take(), nullptr);
+  if (lf::detail::node_cache_enabled) {
+    EXPECT_EQ(cache::take(), nullptr);
+  }
   for (std::size_t i = 0; i < cache::capacity; ++i) delete nodes[i];
 }
 

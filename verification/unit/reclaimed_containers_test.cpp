@@ -89,7 +89,9 @@ TYPED_TEST(reclaimed_container, two_threads_move_every_value_exactly_once) {
   }
   producer.join();
   for (std::uint64_t v = 0; v < n; ++v) ASSERT_EQ(seen[v], 1) << "value " << v;
-  if (TypeParam::fifo) EXPECT_TRUE(in_order) << "one producer's values must come out in order";
+  if (TypeParam::fifo) {
+    EXPECT_TRUE(in_order) << "one producer's values must come out in order";
+  }
   EXPECT_TRUE(c.empty());
 }
 
