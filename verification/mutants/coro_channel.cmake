@@ -16,3 +16,4 @@ lf_mutant(coro_wait_group_wakes_no_coroutine MODEL coro_channel_model CASE wait_
 lf_mutant(coro_select_withdraw_keeps_losing_links MODEL coro_channel_model CASE select_races_two_senders EXPECT "ACCESS TO FREED MEMORY")
 lf_mutant(coro_select_poll_keeps_losing_links MODEL coro_channel_model CASE select_races_two_senders EXPECT "DEADLOCK|ACCESS TO FREED MEMORY")
 lf_mutant(coro_select_double_commit MODEL coro_channel_model CASE select_races_two_senders EXPECT "USER ASSERT FAILED|DEADLOCK|ACCESS TO FREED MEMORY|DOUBLE FREE")
+lf_mutant(coro_select_cancel_wakes_nobody MODEL coro_channel_model CASE select_cancel_races_a_sender EXPECT "DEADLOCK")
