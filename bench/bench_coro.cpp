@@ -19,6 +19,11 @@
 //       Checks every echo; ns_per_round_trip.
 //   coro_chan_handoff   10^6 values through one unbuffered lf::channel from one coroutine
 //       to another on the pool, beside two threads. Checks count and sum; items_per_second.
+//   coro_chan_select4   4 producers each fill their own lf::channel (capacity 1024); one
+//       consumer selects over the 4 until 10^6 values arrived (bench_channel's chan_select4
+//       and Go's select4). lf::task: 5 coroutines on the pool, the producers co_await
+//       lf::send and the consumer co_await lf::co_select; threads: 5 threads, send and
+//       lf::select. Checks count and sum; items_per_second.
 #include <benchmark/benchmark.h>
 
 #include <oneapi/tbb/global_control.h>
@@ -34,6 +39,7 @@
 
 #include "patterns/awaitables.hpp"
 #include "patterns/channel.hpp"
+#include "patterns/select.hpp"
 #include "patterns/task.hpp"
 #include "workloads.hpp"
 
@@ -241,6 +247,62 @@ void chan_handoff(benchmark::State& state, std::uint64_t handoffs) {
   }
 }
 
+constexpr std::uint64_t select_items = 1'000'000;
+constexpr std::ptrdiff_t select_capacity = 1024;
+
+lf::task<void> coro_fill(chan& ch, std::uint64_t first, std::uint64_t n) {
+  for (std::uint64_t v = first; v < first + n; ++v) (void)co_await lf::send(ch, v);
+}
+
+template <class P>
+void chan_select4(benchmark::State& state, std::uint64_t items) {
+  const std::uint64_t per = items / 4;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<chan>> c;
+    for (int i = 0; i < 4; ++i) c.push_back(std::make_unique<chan>(select_capacity));
+    std::uint64_t sum = 0, received = 0;
+    const auto take = [&](std::uint64_t v) {
+      sum += v;
+      ++received;
+    };
+    double seconds = 0;
+    if constexpr (std::is_same_v<P, coro_chan>) {
+      lf::worker_pool pool(static_cast<std::ptrdiff_t>(pool_threads()));
+      const clock::time_point start = clock::now();
+      std::vector<lf::join_handle<void>> fills;
+      for (std::uint64_t p = 0; p < 4; ++p) fills.push_back(lf::spawn(pool, coro_fill(*c[p], p * per + 1, per)));
+      lf::go(pool, [&]() -> lf::task<void> {
+        while (received < items) {
+          (void)co_await lf::co_select(lf::on_recv(*c[0], take), lf::on_recv(*c[1], take), lf::on_recv(*c[2], take),
+                                       lf::on_recv(*c[3], take));
+        }
+      }).get();
+      for (auto& f : fills) f.get();
+      seconds = seconds_since(start);
+    } else {
+      const clock::time_point start = clock::now();
+      std::vector<std::thread> fills;
+      for (std::uint64_t p = 0; p < 4; ++p) {
+        fills.emplace_back([&, p] {
+          for (std::uint64_t v = p * per + 1; v <= (p + 1) * per; ++v) (void)c[p]->send(v);
+        });
+      }
+      while (received < items) {
+        (void)lf::select(lf::on_recv(*c[0], take), lf::on_recv(*c[1], take), lf::on_recv(*c[2], take),
+                         lf::on_recv(*c[3], take));
+      }
+      for (auto& f : fills) f.join();
+      seconds = seconds_since(start);
+    }
+    if (received != items || sum != items * (items + 1) / 2) {
+      state.SkipWithError(("received " + std::to_string(received) + ", sum " + std::to_string(sum)).c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["items_per_second"] = static_cast<double>(items) / seconds;
+  }
+}
+
 }  // namespace
 }  // namespace lf_bench
 
@@ -256,6 +318,8 @@ int main(int argc, char** argv) {
   add<thread_chan>("coro_chan_pingpong", chan_pingpong<thread_chan>, count(chan_round_trips));
   add<coro_chan>("coro_chan_handoff", chan_handoff<coro_chan>, count(chan_handoffs));
   add<thread_chan>("coro_chan_handoff", chan_handoff<thread_chan>, count(chan_handoffs));
+  add<coro_chan>("coro_chan_select4", chan_select4<coro_chan>, count(select_items, 4));
+  add<thread_chan>("coro_chan_select4", chan_select4<thread_chan>, count(select_items, 4));
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
   benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);

@@ -25,6 +25,44 @@
 //   co_await lf::wait(wg)          lf::wait_group::wait() / lf::errgroup::wait() (returning
 //   co_await lf::wait(group)       its first error) for coroutines: suspends until the
 //                                  count is zero / every goroutine returned; at once if so.
+//   co_await lf::co_select(cases...)         lf::select(cases...) / select_biased /
+//   co_await lf::co_select_biased(cases...)  select(list) / select_biased(list)
+//   co_await lf::co_select(list)             (patterns/select.hpp) for coroutines:
+//   co_await lf::co_select_biased(list)      the same cases built by the same builders,
+//                                  on the same channels (threads' selects and sends may
+//                                  wait on them at once), returning the same
+//                                  lf::select_result after running the chosen case's f:
+//     - Fairness: among the cases ready when it polls, one is chosen uniformly at random
+//       (Go's select), from the same per-thread generator as the thread select;
+//       co_select_biased takes the first ready one in argument order.
+//     - on_recv from a closed channel is ready and fires with closed; on_send to a
+//       closed channel fires with closed (the value is left alone). A close while the
+//       coroutine is suspended resumes it with that case and closed.
+//     - on_done(ctx, f) fires with canceled when ctx is done, before the call (a ready
+//       case among the others, chosen uniformly, as in the thread select) or while
+//       suspended (the cancel resumes it).
+//     - after(d, f) fires with timeout once d has passed: a deadline already past is a
+//       ready case; otherwise the earliest deadline is one entry on the timer service
+//       (no thread per select), whose firing resumes the coroutine. d goes through
+//       lf::deadline_after: negative throws std::invalid_argument, duration::max() (or
+//       any d too long to add to now) is no deadline at all.
+//     - otherwise(f): the select never suspends (one locked poll, as the thread's).
+//     - A null channel pointer is a nil case, never ready; with every case nil it runs
+//       its otherwise, or throws std::invalid_argument, as the thread select.
+//     - Nothing ready: the coroutine suspends (its worker runs other tasks) with one
+//       link queued on each channel case's channel; the first claimer (a partner's
+//       hand-off, a buffered channel's wake-up, a close, the cancel, the timer) commits
+//       exactly one case by the waiter's CAS and queues the resumption on the fiber's
+//       pool; the coroutine unqueues its other links before it goes on.
+//     - The pool destroyed while it is suspended: the frame is destroyed, not resumed;
+//       its links are unqueued, its context and timer subscriptions withdrawn, and a
+//       value already handed over to one of its receive cases is destroyed.
+//     - f runs on the thread that resumed the coroutine, inside await_resume: it is an
+//       ordinary function (it cannot co_await; branch on the returned index for that).
+//     Spelled co_select, not select: lf::select(...) already runs the thread's select
+//     and returns its result, so one name cannot also be the awaitable. Write the cases
+//     inside the call (they are temporaries of the co_await's full expression). A list
+//     runs one select at a time, thread or coroutine, until it returns.
 //
 // Neither holds a thread while it waits: a sleep is one entry in the timer service's heap
 // (patterns/detail/timer_service.hpp), a done wait one lf::context_callback on the
@@ -42,11 +80,11 @@
 // (patterns/detail/channel_core.hpp), whose claimer posts the coroutine (waiter.hpp);
 // their ordering arguments are in those headers, wait_group.hpp and parking_lot.hpp.
 //
-// Ordering argument (sleep):
-//   (S1) timer_claim, under the service's mutex, marks the entry claimed; disarm takes the
-//        same mutex, so a destructor that finds the entry gone reads (S1) or (S2).
-//   (S2) timer_fire's release store of `fired` is its last touch of the awaiter; the
-//        destructor's acquire load pairs with it.
+// Ordering argument (sleep), withdrawable_timer_entry's (E1)/(E2) (timer_service.hpp):
+//   (S1) the destructor's withdraw() finds the entry in the heap (it never fires) or
+//        claimed under the service's mutex (E1), and then waits for (S2).
+//   (S2) timer_fire's fired() (E2) is its last touch of the awaiter; it copies the fiber
+//        and handle first and holds a reference to the fiber across the post.
 // (done): the state word, CAS registering -> suspended (D1) in await_suspend against the
 // callback's exchange to fired (D2); whichever comes second sees the other: a callback
 // that ran during registration (context done already, or cancelled meanwhile) makes
@@ -56,13 +94,16 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <type_traits>
 
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
 #include "patterns/detail/channel_await.hpp"
 #include "patterns/detail/coro_wait_list.hpp"
+#include "patterns/detail/select_await.hpp"
 #include "patterns/detail/timer_service.hpp"
 #include "patterns/errgroup.hpp"
+#include "patterns/select.hpp"
 #include "patterns/task.hpp"
 #include "patterns/wait_group.hpp"
 #include "sync/atomic.hpp"
@@ -73,18 +114,13 @@ namespace lf {
 
 namespace detail {
 
-class sleep_awaiter final : public timer_entry {
+class sleep_awaiter final : public withdrawable_timer_entry {
  public:
   explicit sleep_awaiter(wait_clock::time_point when) noexcept : when_(when) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
   ~sleep_awaiter() {
-    if (!armed_) return;  // never suspended, or resumed
-    timer_service::instance().disarm(*this);
-    if (phase_.load(std::memory_order_acquire) != idle) {  // (S1) claimed: the fire is under way
-      lf::backoff b;
-      while (phase_.load(std::memory_order_acquire) != fired) b.pause();  // (S2)
-    }
+    if (armed_) withdraw();  // destroyed while suspended: (S1)
   }
 
   bool await_ready() const noexcept { return when_ <= wait_clock::now(); }
@@ -94,7 +130,7 @@ class sleep_awaiter final : public timer_entry {
     h_ = h;
     armed_ = true;
     try {
-      timer_service::instance().arm(*this, when_);  // may fire (and resume) at once
+      arm_at(when_);  // may fire (and resume) at once
     } catch (...) {
       armed_ = false;
       throw;
@@ -104,18 +140,12 @@ class sleep_awaiter final : public timer_entry {
   void await_resume() noexcept { armed_ = false; }
 
  private:
-  static constexpr int idle = 0, claimed = 1, fired = 2;
-
-  bool timer_claim() noexcept override {
-    phase_.store(claimed, std::memory_order_relaxed);  // (S1) relaxed: under the service's mutex
-    return true;
-  }
   void timer_fire() noexcept override {
     auto* f = static_cast<root_base*>(fiber_);
     const std::coroutine_handle<> h = h_;
     f->retain();
-    phase_.store(fired, std::memory_order_release);  // (S2) last touch of *this
-    (void)post(*f, h);                               // refused: the pool destroys the fiber
+    fired();          // (S2) last touch of *this
+    (void)post(*f, h);  // refused: the pool destroys the fiber
     f->release();
   }
 
@@ -123,7 +153,6 @@ class sleep_awaiter final : public timer_entry {
   coro_fiber* fiber_ = nullptr;
   std::coroutine_handle<> h_;
   bool armed_ = false;
-  lf::atomic<int> phase_{idle};
 };
 
 class done_awaiter {
@@ -240,6 +269,20 @@ inline detail::list_awaiter<detail::wait_group_waited> wait(wait_group& wg) noex
 inline detail::list_awaiter<detail::errgroup_waited> wait(errgroup& group) noexcept {
   return detail::list_awaiter<detail::errgroup_waited>({&group});
 }
+
+// Selects for coroutines (see the header comment).
+template <class... Cases>
+  requires(!(std::is_same_v<std::remove_cvref_t<Cases>, select_cases> || ...))
+detail::select_awaiter<std::remove_reference_t<Cases>...> co_select(Cases&&... cases) {
+  return detail::select_awaiter<std::remove_reference_t<Cases>...>(false, cases...);
+}
+template <class... Cases>
+  requires(!(std::is_same_v<std::remove_cvref_t<Cases>, select_cases> || ...))
+detail::select_awaiter<std::remove_reference_t<Cases>...> co_select_biased(Cases&&... cases) {
+  return detail::select_awaiter<std::remove_reference_t<Cases>...>(true, cases...);
+}
+inline detail::select_list_awaiter co_select(select_cases& cases) noexcept { return {cases, false}; }
+inline detail::select_list_awaiter co_select_biased(select_cases& cases) noexcept { return {cases, true}; }
 
 template <class T>
 detail::recv_awaiter<T> recv(channel<T>& ch) {

@@ -66,6 +66,10 @@
 // channel, to an rvalue being sent): build them inside the select call, as in the
 // example, not ahead of it.
 //
+// Coroutines: co_await lf::co_select(cases...) / co_select_biased / co_select(list)
+// (patterns/awaitables.hpp) take the same cases and run the same engine, suspending the
+// coroutine instead of parking the thread; both kinds may wait on the same channels.
+//
 // How it works (patterns/detail/channel_select.hpp): lock the channels in address
 // order, queue one link per channel case on a waiter whose state word decides the one
 // case that completes, poll in random order, park on the word if nothing was ready.
@@ -135,6 +139,9 @@ detail::otherwise_case<std::decay_t<F>> otherwise(F&& f) {
 }
 
 class select_cases;
+namespace detail {
+class select_list_awaiter;  // patterns/detail/select_await.hpp
+}
 
 // Runs one ready case (chosen uniformly among the ready ones), blocking until one is
 // ready unless an otherwise(f) case is given.
@@ -219,6 +226,7 @@ class select_cases {
  private:
   friend select_result select(select_cases& cases);
   friend select_result select_biased(select_cases& cases);
+  friend class detail::select_list_awaiter;
 
   template <class C, class... A>
   std::size_t add(A&&... args) {
@@ -239,7 +247,8 @@ class select_cases {
   }
   detail::listed_case& at(const char* what, std::size_t i) { return *cases_[checked(what, i)]; }
 
-  select_result run(bool biased) {
+  // The cases that can become ready now, in the scratch arrays (valid until the next call).
+  detail::live_view view() {
     const int n = static_cast<int>(cases_.size());
     live_.resize(cases_.size());
     arg_of_.resize(cases_.size());
@@ -259,9 +268,14 @@ class select_cases {
         default_arg = i;
       }
     }
-    const select_result r =
-        detail::choose(live_.data(), arg_of_.data(), m, n, default_arg, biased, order_.data(), cores_.data());
-    cases_[r.index]->fire(r.status);
+    return {live_.data(), arg_of_.data(), m, n, default_arg};
+  }
+  void fire(const select_result& r) { cases_[r.index]->fire(r.status); }
+
+  select_result run(bool biased) {
+    const detail::live_view v = view();  // first: it sizes the scratch arrays
+    const select_result r = detail::choose(v, biased, order_.data(), cores_.data());
+    fire(r);
     return r;
   }
 

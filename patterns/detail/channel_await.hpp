@@ -13,7 +13,7 @@
 //                            on the ring (with its wake-ups, as a thread's send/recv).
 //                            Unbuffered: if a partner is queued, one non-blocking select
 //                            (try_send / try_recv), else straight on.
-//   one round (chan_round)   the engine's poll_round with the waiter owned by the
+//   one round (select_round) the engine's poll_round with the waiter owned by the
 //                            coroutine (K0: the owner is written before the links are
 //                            queued); nothing ready: subscribe the context case, then
 //                            suspend() (K1), which fails if a claimer completed the
@@ -30,7 +30,7 @@
 //                            close or a cancel completes it, so it needs no task.
 //
 // Destroyed while suspended (the pool is destroyed with the coroutine waiting, task.hpp):
-// ~chan_round withdraws the round (unsubscribes the context case, unqueues its links under
+// ~select_round withdraws the round (unsubscribes the context case, unqueues its links under
 // the channel locks: no new claimer can reach the waiter), then waits for a claimer
 // already under way (withdrawn(): a hand-off in claimed, a wake-up not yet released), and
 // drops a value handed over to it (an unbuffered receive completed but never resumed).
@@ -59,25 +59,77 @@
 #include "patterns/context.hpp"
 #include "patterns/detail/channel_core.hpp"
 #include "patterns/detail/channel_select.hpp"
+#include "patterns/detail/timer_service.hpp"
 #include "patterns/task.hpp"
+#include "sync/wait.hpp"
 
 namespace lf::detail {
 
-// One round of the select engine for a coroutine, over one or two cases (an operation
-// and, for the context forms, its done case).
-class chan_round {
+// A select's cases as the engine takes them (select_engine's arguments): `cases`,
+// `order` and `cores` are arrays of n entries that outlive every round over them.
+struct select_spec {
+  select_case* const* cases;
+  int n;
+  int default_index;
+  bool biased;
+  int* order;
+  chan_core** cores;
+};
+
+// A coroutine's deadline. A thread's deadline is its park's timeout (chan_waiter::park);
+// a coroutine does not park, so its earliest deadline becomes one more subscription, as
+// a context's done is (done_case): an entry on the timer service whose firing completes
+// the waiter with (the deadline's case, timeout) by the same CAS out of waiting (W1) and
+// the same wake-up (finish_wake) as every other claimer, then calls fired() (E2,
+// timer_service.hpp), its last touch. disarm() returns once the timer can no longer reach
+// the waiter. A deadline of time_point::max() (lf::deadline_after's "never", for
+// duration::max()) arms nothing.
+class deadline_subscription final : public withdrawable_timer_entry {
  public:
-  chan_round(select_case* op, select_case* extra) noexcept
-      : cases_{op, extra}, engine_(cases_, extra ? 2 : 1, -1, true, order_, cores_) {}
-  chan_round(const chan_round&) = delete;
-  chan_round& operator=(const chan_round&) = delete;
-  ~chan_round() {
+  deadline_subscription() = default;
+  ~deadline_subscription() { disarm(); }
+
+  void arm(chan_waiter& w, int index, wait_clock::time_point when) {
+    if (when == wait_clock::time_point::max()) return;
+    waiter_ = &w;
+    index_ = index;
+    arm_at(when);
+    armed_ = true;
+  }
+
+  void disarm() noexcept {
+    if (!armed_) return;
+    armed_ = false;
+    withdraw();
+  }
+
+ private:
+  void timer_fire() noexcept override {
+    const int previous = waiter_->try_complete(index_, chan_status::timeout);  // (W1)
+    if (previous >= 0) waiter_->finish_wake(previous);
+    fired();  // (E2) last touch
+  }
+
+  chan_waiter* waiter_ = nullptr;
+  int index_ = 0;
+  bool armed_ = false;
+};
+
+// One round of the select engine for a coroutine: a blocking select (spec.default_index
+// < 0) over the spec's cases. Awaited, it completes at once if a case is ready, else
+// suspends until a claimer (a partner, a close, a cancel, the deadline) completes it.
+class select_round {
+ public:
+  explicit select_round(const select_spec& s) noexcept
+      : engine_(s.cases, s.n, s.default_index, s.biased, s.order, s.cores) {}
+  select_round(const select_round&) = delete;
+  select_round& operator=(const select_round&) = delete;
+  ~select_round() {
     if (!suspended_) return;  // never suspended, or resumed
     engine_.withdraw();
+    timer_.disarm();
     const int s = self_.withdrawn();
-    if (waiter_state::phase(s) == waiter_state::done) {
-      cases_[waiter_state::index_of(s)]->discard(waiter_state::status_of(s));
-    }
+    if (waiter_state::phase(s) == waiter_state::done) engine_.discard(s);
   }
 
   bool await_ready() const noexcept { return false; }
@@ -92,6 +144,7 @@ class chan_round {
     }
     try {
       engine_.subscribe(self_);
+      if (const wait_clock::time_point* d = engine_.deadline()) timer_.arm(self_, engine_.deadline_case(), *d);
     } catch (...) {
       suspended_ = true;  // what the destructor undoes: links queued, maybe completed
       throw;
@@ -109,57 +162,56 @@ class chan_round {
     if (ready_) return out_;
     const int s = self_.resumed();  // (W4) first: it orders await_suspend's writes before ours
     suspended_ = false;
+    timer_.disarm();
     if (!engine_.settle(s, out_)) out_.status = chan_status::would_block;
     return out_;
   }
 
  private:
-  select_case* cases_[2];
-  int order_[2];
-  chan_core* cores_[2];
   select_engine engine_;
   chan_waiter self_;
+  deadline_subscription timer_;
   select_outcome out_{};
   bool ready_ = false;
   bool suspended_ = false;
 };
 
 // Rounds until one does not end in "try again" (a buffered channel's slow path).
-inline task<chan_status> chan_rounds(select_case* op, select_case* extra) {
+inline task<select_outcome> select_rounds(select_spec s) {
   for (;;) {
-    const select_outcome r = co_await chan_round(op, extra);
-    if (r.status != chan_status::would_block) co_return r.status;
+    const select_outcome r = co_await select_round(s);
+    if (r.status != chan_status::would_block) co_return r;
   }
 }
 
-// The slow path of an operation awaiter: one round (unbuffered) or the rounds task
-// (buffered). Declared last in the awaiter, so that it is destroyed (withdrawn) while the
-// cases it queued are still alive.
-class chan_slow_path {
+// The slow path of a blocking awaiter: one round, or (with `rounds`: a buffered channel
+// among the cases, whose "try again" may lose) the rounds task. Declared last in its
+// awaiter, so that it is destroyed (withdrawn) while the cases it queued are still alive.
+class select_slow_path {
  public:
   template <lf_promise P>
-  std::coroutine_handle<> suspend(select_case& op, select_case* extra, bool buffered, std::coroutine_handle<P> h) {
-    if (!buffered) {
-      round_.emplace(&op, extra);
+  std::coroutine_handle<> suspend(const select_spec& s, bool rounds, std::coroutine_handle<P> h) {
+    if (!rounds) {
+      round_.emplace(s);
       if (round_->await_suspend(h)) return std::noop_coroutine();
       return transfer_to(h);
     }
-    rounds_.emplace(chan_rounds(&op, extra));
+    rounds_.emplace(select_rounds(s));
     rounds_awaiter_.emplace(std::move(*rounds_).operator co_await());
     return rounds_awaiter_->await_suspend(h);  // runs the first round at once
   }
 
   bool started() const noexcept { return round_ || rounds_; }
 
-  chan_status status() {
-    if (round_) return round_->await_resume().status;
+  select_outcome outcome() {
+    if (round_) return round_->await_resume();
     return rounds_awaiter_->await_resume();
   }
 
  private:
-  std::optional<chan_round> round_;
-  std::optional<task<chan_status>> rounds_;
-  std::optional<task_awaiter<chan_status>> rounds_awaiter_;
+  std::optional<select_round> round_;
+  std::optional<task<select_outcome>> rounds_;
+  std::optional<task_awaiter<select_outcome>> rounds_awaiter_;
 };
 
 // The context case an awaiter owns (final: held by value, destroyed as itself).
@@ -178,7 +230,9 @@ class chan_op_awaiter {
 
   template <lf_promise P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
-    return slow_.suspend(op_, done_ ? &*done_ : nullptr, buffered_, h);
+    cases_[0] = &op_;
+    cases_[1] = done_ ? &*done_ : nullptr;
+    return slow_.suspend({cases_, done_ ? 2 : 1, -1, true, order_, cores_}, buffered_, h);
   }
 
  protected:
@@ -204,7 +258,7 @@ class chan_op_awaiter {
   }
 
   chan_status status() {
-    if (slow_.started()) status_ = slow_.status();
+    if (slow_.started()) status_ = slow_.outcome().status;
     return status_;
   }
 
@@ -214,7 +268,11 @@ class chan_op_awaiter {
   std::optional<awaited_done_case> done_;
   const bool buffered_;
   chan_status status_ = chan_status::would_block;
-  chan_slow_path slow_;
+  // The slow path's select, over op_ and done_.
+  select_case* cases_[2] = {};
+  int order_[2] = {};
+  chan_core* cores_[2] = {};
+  select_slow_path slow_;
 };
 
 // co_await lf::recv(ch) / lf::recv(ch, ctx).

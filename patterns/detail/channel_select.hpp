@@ -133,6 +133,13 @@ class select_engine {
   select_engine& operator=(const select_engine&) = delete;
 
   const wait_clock::time_point* deadline() const noexcept { return deadline_; }
+  // The case whose deadline is the earliest (-1: none): the case a timeout completes.
+  int deadline_case() const noexcept {
+    for (int i = 0; deadline_ && i < n_; ++i) {
+      if (cases_[i]->deadline() == deadline_) return i;
+    }
+    return -1;
+  }
   int spin() const noexcept { return spin_; }
 
   // Steps 1-2 with a fresh waiter `self`: true with `out` set when a case was ready (its
@@ -195,15 +202,15 @@ class select_engine {
   // Step 4, once the round's waiter reached its final word `s` (done or abandoned):
   // withdraw, then finish the completed case. False: a buffered channel's "try again"
   // found the value (or the room) taken; go round with a fresh waiter.
+  // A coroutine's round destroyed while suspended, after withdraw(), with the final word
+  // `s` (waiter_state::done): release what the claimer handed over to the completed case.
+  void discard(int s) { cases_[waiter_state::index_of(s)]->discard(waiter_state::status_of(s)); }
+
   [[gnu::always_inline]] bool settle(int s, select_outcome& out) {
     withdraw();
     if (waiter_state::phase(s) == waiter_state::abandoned) {
-      for (int i = 0; i < n_; ++i) {
-        if (cases_[i]->deadline() == deadline_) {
-          out = {i, chan_status::timeout};
-          return true;
-        }
-      }
+      out = {deadline_case(), chan_status::timeout};
+      return true;
     }
     const int i = waiter_state::index_of(s);
     const chan_status st = cases_[i]->finish(waiter_state::status_of(s));

@@ -167,56 +167,95 @@ bool is_nil(const C& c) noexcept {
   }
 }
 
-// Runs the engine over the `m` cases that can become ready (`live`; `arg_of` maps each
-// to its position among the user's `n` cases) and the user's otherwise at `default_arg`
-// (-1: none). With no live case the otherwise runs; without one the select could only
-// block for ever (Go's `select {}` over nil channels), which throws.
-inline select_result choose(select_case* const* live, const int* arg_of, int m, int n, int default_arg, bool biased,
-                            int* order, chan_core** cores) {
-  if (m == 0) {
+// The step from the user's `n` cases to the engine's: the `m` cases that can become
+// ready (`live`; `arg_of` maps each to its position among the user's cases) and the
+// user's otherwise at `default_arg` (-1: none).
+struct live_view {
+  select_case* const* live;
+  const int* arg_of;
+  int m;
+  int n;
+  int default_arg;
+
+  // With no live case the otherwise runs; without one the select could only block for
+  // ever (Go's `select {}` over nil channels), which throws. True: `r` is that result.
+  bool nothing_live(select_result& r) const {
+    if (m != 0) return false;
     if (default_arg < 0) {
       throw std::invalid_argument("lf::select: cases = " + std::to_string(n) +
                                   ", none can become ready (nil channels, disabled cases) and there is no "
                                   "otherwise: the select would block for ever");
     }
-    return {static_cast<std::size_t>(default_arg), chan_status::would_block};
+    r = {static_cast<std::size_t>(default_arg), chan_status::would_block};
+    return true;
   }
-  const select_outcome o = run_select(live, m, default_arg >= 0 ? m : -1, biased, order, cores);
-  const int chosen = o.index == m ? default_arg : arg_of[o.index];
-  return {static_cast<std::size_t>(chosen), o.status};
+  // The engine's default index: m when there is an otherwise (the select does not block).
+  int engine_default() const noexcept { return default_arg >= 0 ? m : -1; }
+  // The engine's outcome as the user's case.
+  select_result result_of(select_outcome o) const noexcept {
+    const int chosen = o.index == m ? default_arg : arg_of[o.index];
+    return {static_cast<std::size_t>(chosen), o.status};
+  }
+};
+
+// Runs the engine, on the calling thread, over a view's cases.
+inline select_result choose(const live_view& v, bool biased, int* order, chan_core** cores) {
+  select_result r{};
+  if (v.nothing_live(r)) return r;
+  return v.result_of(run_select(v.live, v.m, v.engine_default(), biased, order, cores));
 }
 
-// lf::select over cases fixed at compile time.
+// The live cases among cases fixed at compile time.
 template <class... Cases>
-select_result run_user_select(bool biased, Cases&... cases) {
-  constexpr int n = static_cast<int>(sizeof...(Cases));
-  constexpr int defaults = (0 + ... + (is_otherwise<Cases> ? 1 : 0));
+class live_cases {
+ public:
+  static constexpr int n = static_cast<int>(sizeof...(Cases));
+  static constexpr int defaults = (0 + ... + (is_otherwise<Cases> ? 1 : 0));
   static_assert(n > 0, "lf::select: give at least one case");
   static_assert(defaults <= 1, "lf::select: at most one otherwise(f)");
   static_assert(n < waiter_state::max_cases, "lf::select: too many cases for the waiter's state word");
 
-  select_case* live[n] = {};
-  int arg_of[n] = {};
-  int default_arg = -1;
-  int m = 0;
-  int arg = 0;
-  const auto add = [&](auto& c) {
-    if constexpr (is_otherwise<std::remove_cvref_t<decltype(c)>>) {
-      default_arg = arg;
-    } else if (!is_nil(c)) {
-      live[m] = &c;
-      arg_of[m] = arg;
-      ++m;
-    }
-    ++arg;
-  };
-  (add(cases), ...);
+  explicit live_cases(Cases&... cases) noexcept {
+    int arg = 0;
+    const auto add = [&](auto& c) {
+      if constexpr (is_otherwise<std::remove_cvref_t<decltype(c)>>) {
+        default_arg_ = arg;
+      } else if (!is_nil(c)) {
+        live_[m_] = &c;
+        arg_of_[m_] = arg;
+        ++m_;
+      }
+      ++arg;
+    };
+    (add(cases), ...);
+  }
+  live_cases(const live_cases&) = delete;
+  live_cases& operator=(const live_cases&) = delete;
 
-  int order[n];
-  chan_core* cores[n];
-  const select_result r = choose(live, arg_of, m, n, default_arg, biased, order, cores);
-  int at = 0;
-  ((at++ == static_cast<int>(r.index) ? cases.fire(r.status) : void()), ...);
+  live_view view() const noexcept { return {live_, arg_of_, m_, n, default_arg_}; }
+
+  // Runs the handler of the case that ran.
+  static void fire(const select_result& r, Cases&... cases) {
+    int at = 0;
+    ((at++ == static_cast<int>(r.index) ? cases.fire(r.status) : void()), ...);
+  }
+
+ private:
+  select_case* live_[n] = {};
+  int arg_of_[n] = {};
+  int m_ = 0;
+  int default_arg_ = -1;
+};
+
+// lf::select over cases fixed at compile time.
+template <class... Cases>
+select_result run_user_select(bool biased, Cases&... cases) {
+  using live = live_cases<Cases...>;
+  const live l(cases...);
+  int order[live::n];
+  chan_core* cores[live::n];
+  const select_result r = choose(l.view(), biased, order, cores);
+  live::fire(r, cases...);
   return r;
 }
 

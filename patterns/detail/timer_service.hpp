@@ -55,6 +55,7 @@
 
 #include "sync/atomic.hpp"
 #include "sync/config.hpp"
+#include "sync/thread.hpp"
 #include "sync/wait.hpp"
 
 #if !defined(LF_MODEL_RELACY)
@@ -309,5 +310,43 @@ class timer_service {
 inline void timer_restart_if_forked() noexcept {}
 
 #endif  // LF_MODEL_RELACY
+
+// A timer entry whose owner (a suspended coroutine's awaiter) may be destroyed while the
+// entry fires on the timer thread: withdraw() returns once the service can no longer
+// touch the entry. The firing calls fired() as its last touch of the entry.
+//   (E1) timer_claim, under the service's mutex, marks the entry claimed; withdraw()'s
+//        disarm takes the same mutex, so an owner that finds the entry gone reads (E1).
+//   (E2) fired()'s release store; withdraw()'s acquire load pairs with it.
+class withdrawable_timer_entry : public timer_entry {
+ protected:
+  withdrawable_timer_entry() = default;
+  ~withdrawable_timer_entry() = default;
+
+  // `*this` must not be armed. May fire at once, on the timer thread.
+  void arm_at(wait_clock::time_point when) {
+    phase_.store(idle, std::memory_order_relaxed);  // relaxed: published by arm's mutex
+    timer_service::instance().arm(*this, when);
+  }
+  // After arm_at: disarms, and waits for a firing under way to call fired().
+  void withdraw() noexcept {
+    timer_service::instance().disarm(*this);
+    if (phase_.load(std::memory_order_acquire) != idle) {  // (E1) claimed: the fire is under way
+      backoff b;
+      while (phase_.load(std::memory_order_acquire) != done) b.pause();  // (E2)
+    }
+  }
+  // The firing's last touch of *this.
+  void fired() noexcept { phase_.store(done, std::memory_order_release); }  // (E2) pairs with withdraw()
+
+ private:
+  static constexpr int idle = 0, claimed = 1, done = 2;
+
+  bool timer_claim() noexcept final {
+    phase_.store(claimed, std::memory_order_relaxed);  // (E1) relaxed: under the service's mutex
+    return true;
+  }
+
+  lf::atomic<int> phase_{idle};
+};
 
 }  // namespace lf::detail

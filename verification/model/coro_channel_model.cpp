@@ -35,6 +35,15 @@
 //   wait_group_waiter_races_the_last_done  co_await lf::wait(wg) against the done() that
 //                          brings the count to zero ([G1]/[G2], the coro_wait_list's
 //                          wake-up on the same waiter).
+//   select_races_two_senders  co_await lf::co_select over two unbuffered channels against
+//                          two thread senders (three threads): exactly one case commits
+//                          (one handler, one resumption, the sender's payload visible),
+//                          and the other sender's value reaches a later receive (not
+//                          lost into the select, no link left queued in its freed frame).
+//   select_cancel_races_a_sender  co_select over a channel and a context's done, raced by a
+//                          thread sender and a thread that cancels: the context callback
+//                          and the channel claimer race for the one waiter; one commits,
+//                          and a cancelled select leaves the value to a later receive.
 //
 // Search, and why it suffices. Two threads each, a handful of atomic steps on the waiter's
 // word and the channel lock. A lost or double resumption needs one preemption (the
@@ -42,8 +51,12 @@
 // its transition to done and its wake-up); an unpublished value one (the claimer between
 // its claim and its move); the posted resumption to the sleeping driver (J4) one more.
 // So a context bound of 2 covers each with room, exhaustively within the bound; bound 3
-// cost 10-40x more here for no new schedule shape. Every mutant in
-// verification/mutants/coro_channel.cmake is killed by its case within this search.
+// cost 10-40x more here for no new schedule shape. The three-thread select cases take a
+// random search: its bounded search ran past ten minutes even at bound 1 (every wait may
+// be spurious, so the tree is deep; channel_model.cpp measured the same), and 2*10^5
+// schedules take ~3-4 s each. Their mutants die at schedules 1, 68, 259 (two senders)
+// and 2972 (the cancel), measured, so the budget is 67 times the farthest. Every mutant in verification/mutants/coro_channel.cmake
+// is killed by its case within this search.
 #include <coroutine>
 #include <memory>
 #include <utility>
@@ -51,6 +64,7 @@
 #include "patterns/awaitables.hpp"
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
+#include "patterns/select.hpp"
 #include "patterns/task.hpp"
 #include "patterns/wait_group.hpp"
 #include "sync/atomic.hpp"
@@ -242,6 +256,97 @@ struct wait_group_waiter_races_the_last_done : rl::test_suite<wait_group_waiter_
   void after() { RL_ASSERT(resumed == 1); }
 };
 
+// co_await lf::co_select (patterns/detail/select_await.hpp) over two unbuffered channels,
+// raced by two thread senders, one per channel. Whichever commits first (a sender's claim
+// of the select's waiter, or the select's own poll of a sender already queued), exactly one
+// case runs: the select's value and status are one sender's, and what that sender wrote
+// before sending is visible (DATA RACE otherwise). The other sender's value is not lost:
+// after the selecting coroutine's frame is freed, the thread receives it from the other
+// channel (DEADLOCK if it went into the select's slot as well; ACCESS TO FREED MEMORY if
+// the select left its other link queued and the sender walks it).
+struct select_races_two_senders : rl::test_suite<select_races_two_senders, 3> {
+  lf::channel<int> a, b;
+  lf::cell<int> payload[2];
+  int resumed = 0;  // thread 2 only
+  int ran = 0;      // thread 2 only: the handlers that ran
+
+  static lf::task<lf::select_result> selector(select_races_two_senders& t) {
+    int got = 0;
+    const lf::select_result r = co_await lf::co_select(lf::on_recv(t.a, [&](int v) { got = v, ++t.ran; }),
+                                                       lf::on_recv(t.b, [&](int v) { got = v, ++t.ran; }));
+    ++t.resumed;
+    RL_ASSERT(r.status == chan_status::ok);
+    RL_ASSERT(got == static_cast<int>(r.index) + 1);
+    RL_ASSERT(*t.payload[r.index].read() == 1);  // written before that send: ordered by the hand-off
+    co_return r;
+  }
+
+  void before() {
+    resumed = 0;
+    ran = 0;
+  }
+
+  void thread(unsigned index) {
+    if (index < 2) {
+      *payload[index].write() = 1;
+      RL_ASSERT((index == 0 ? a : b).send(static_cast<int>(index) + 1) == chan_status::ok);
+      return;
+    }
+    const lf::select_result r = lf::sync_wait(selector(*this));  // the frame is freed here
+    auto other = (r.index == 0 ? b : a).recv();
+    RL_ASSERT(other.ok() && *other == (r.index == 0 ? 2 : 1));
+  }
+
+  void after() { RL_ASSERT(resumed == 1 && ran == 1); }
+};
+
+// co_await lf::co_select over an unbuffered channel and a context's done, raced by a thread
+// sender and a thread that cancels: the context callback and the sender's claim race for
+// the one waiter. Exactly one case commits; if it was the cancel, the sender's value is not
+// lost: the thread receives it afterwards.
+struct select_cancel_races_a_sender : rl::test_suite<select_cancel_races_a_sender, 3> {
+  lf::channel<int> ch;
+  lf::context ctx;
+  lf::cancel_func cancel;
+  int ran = 0;  // thread 2 only
+
+  static lf::task<lf::select_result> selector(select_cancel_races_a_sender& t) {
+    const auto got = [&](int v) {
+      RL_ASSERT(v == 7);
+      ++t.ran;
+    };
+    co_return co_await lf::co_select(lf::on_recv(t.ch, got), lf::on_done(t.ctx, [&] { ++t.ran; }));
+  }
+
+  void before() {
+    ran = 0;
+    auto [c, f] = lf::with_cancel(lf::background());
+    ctx = c;
+    cancel = f;
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      RL_ASSERT(ch.send(7) == chan_status::ok);
+      return;
+    }
+    if (index == 1) {
+      cancel();
+      return;
+    }
+    const lf::select_result r = lf::sync_wait(selector(*this));
+    if (r.index == 1) {
+      RL_ASSERT(r.status == chan_status::canceled);
+      auto v = ch.recv();  // the sender's value went nowhere else
+      RL_ASSERT(v.ok() && *v == 7);
+    } else {
+      RL_ASSERT(r.status == chan_status::ok);
+    }
+  }
+
+  void after() { RL_ASSERT(ran == 1); }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -256,5 +361,7 @@ int main(int argc, char** argv) {
           LF_MODEL_CASE("cancel_races_a_suspended_recv", search::bounded(2), cancel_races_a_suspended_recv),
           LF_MODEL_CASE("frame_destroyed_while_a_sender_hands_off", search::bounded(2), frame_destroyed_while_a_sender_hands_off),
           LF_MODEL_CASE("wait_group_waiter_races_the_last_done", search::bounded(2), wait_group_waiter_races_the_last_done),
+          LF_MODEL_CASE("select_races_two_senders", search::random(200000), select_races_two_senders),
+          LF_MODEL_CASE("select_cancel_races_a_sender", search::random(200000), select_cancel_races_a_sender),
       });
 }

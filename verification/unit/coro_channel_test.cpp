@@ -14,22 +14,14 @@
 #include "patterns/context.hpp"
 #include "patterns/task.hpp"
 #include "patterns/wait_group.hpp"
+#include "verification/support/channel_partners.hpp"
 
 namespace {
 
 using lf::chan_status;
 
-struct destruction_counter {
-  std::atomic<int>* n;
-  ~destruction_counter() { n->fetch_add(1); }
-};
-
-// A thread that sends once a receiver is queued on an unbuffered channel: try_send
-// succeeds only against a queued partner.
-template <class T>
-void send_when_a_receiver_waits(lf::channel<T>& ch, T v) {
-  while (ch.try_send(std::move(v)) == chan_status::would_block) std::this_thread::yield();
-}
+using lf::test::destruction_counter;
+using lf::test::send_when_a_receiver_waits;
 
 // --- fast paths: nobody else runs, so a suspension would never be resumed (the test
 // would hang): completing proves the operation did not suspend.
