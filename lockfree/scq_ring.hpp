@@ -66,7 +66,9 @@
 //        (verification/model/scq_ring_model.cpp, popper_laps_a_slow_popper).
 //   (S6) a pop's CAS that advances or marks an entry, then its load of tail: a position
 //        whose pusher completed before our fetch-and-add of head is below tail, so we do
-//        not report empty past it. The catch-up that follows an empty answer (tail brought
+//        not report empty past it (with tail one further, h + 2, the pop would report empty
+//        while position h + 1 holds a completed push behind a stalled one: mutant
+//        scq_empty_check_off_by_one). The catch-up that follows an empty answer (tail brought
 //        up to head) serves progress, not safety: a pusher whose position t is below head
 //        fails there without it, because the popper that took t has either read the entry
 //        (advanced it to t's cycle; or cleared its safe bit and moved head past t, so the
