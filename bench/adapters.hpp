@@ -30,6 +30,7 @@
 #include <xenium/vyukov_bounded_queue.hpp>
 
 #include "lockfree/mpmc_ring.hpp"
+#include "lockfree/scq_ring.hpp"
 #include "lockfree/spsc_ring.hpp"
 
 namespace lf_bench {
@@ -75,6 +76,15 @@ struct lf_mpmc_ring {
   bool try_pop(item& out) { return pop_into(q, out); }
   std::size_t capacity() const { return q.capacity(); }
   lf::mpmc_ring<item> q;
+};
+
+struct lf_scq_ring {
+  static constexpr const char* name = "lf::scq_ring";
+  explicit lf_scq_ring(std::size_t capacity) : q(capacity) {}
+  bool try_push(item v) { return q.try_push(v); }
+  bool try_pop(item& out) { return pop_into(q, out); }
+  std::size_t capacity() const { return q.capacity(); }
+  lf::scq_ring<item> q;
 };
 
 // ---- SPSC peers ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// Bounded MPMC class: lf::mpmc_ring against the bounded multi-producer multi-consumer
-// peers and a mutex-guarded std::deque. Workloads: 1P1C and 2P2C throughput (2P2C
+// Bounded MPMC class: lf::mpmc_ring and lf::scq_ring against the bounded multi-producer
+// multi-consumer peers and a mutex-guarded std::deque. Workloads: 1P1C and 2P2C throughput (2P2C
 // oversubscribes a two-core machine on purpose: DESIGN.md section 6), one-thread
 // push+pop pair, ping-pong.
 #include "adapters.hpp"
@@ -29,7 +29,7 @@ void add_mpmc_benchmarks() {
 
 int main(int argc, char** argv) {
   using namespace lf_bench;
-  add_mpmc_benchmarks<lf_mpmc_ring, boost_queue, atomic_queue_fixed, atomic_queue_b, tbb_bounded_queue,
+  add_mpmc_benchmarks<lf_mpmc_ring, lf_scq_ring, boost_queue, atomic_queue_fixed, atomic_queue_b, tbb_bounded_queue,
                       xenium_vyukov_queue, cds_vyukov_queue, mutex_deque>();
   return run_benchmarks(argc, argv);
 }

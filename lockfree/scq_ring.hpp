@@ -59,13 +59,35 @@
 //   (S4) the pop's OR that marks an entry consumed: no other thread can change an entry of
 //        the popper's cycle, so it needs no order of its own (it is seq_cst like the rest).
 //   (S5) a pusher enters an unsafe entry only if head <= t, read after the entry: a popper
-//        that cleared the safe bit did so before moving past; pairs with (S6).
+//        that cleared the safe bit did so before moving past; pairs with (S6). Both halves
+//        are needed: without the pusher's check, or without the popper's clearing of the
+//        safe bit, a popper that laps a stalled popper of the same entry moves past a
+//        position into which a pusher then puts its index, and nobody pops it
+//        (verification/model/scq_ring_model.cpp, popper_laps_a_slow_popper).
 //   (S6) a pop's CAS that advances or marks an entry, then its load of tail: a position
 //        whose pusher completed before our fetch-and-add of head is below tail, so we do
-//        not report empty past it.
+//        not report empty past it (with tail one further, h + 2, the pop would report empty
+//        while position h + 1 holds a completed push behind a stalled one: mutant
+//        scq_empty_check_off_by_one). The catch-up that follows an empty answer (tail brought
+//        up to head) serves progress, not safety: a pusher whose position t is below head
+//        fails there without it, because the popper that took t has either read the entry
+//        (advanced it to t's cycle; or cleared its safe bit and moved head past t, so the
+//        check of (S5) fails; or found a later cycle) or has not, and will take the index at
+//        its own cycle. Without the catch-up pushers only burn positions up to head; the
+//        model cases pass with it removed, as this argues, so it has no mutant.
 //   (S7) the threshold: reset by every push after its CAS, read by every pop before it
 //        touches head; a pop that sees it negative saw every earlier push's reset undone by
-//        3n - 1 failed steps, which happens only on an empty ring (the paper's lemma).
+//        3n - 1 failed steps, which happens only on an empty ring (the paper's lemma). The
+//        reset is needed for safety: without it a pop after a completed push can report
+//        empty (mutant scq_threshold_reset_removed). The pop's two tests (before its
+//        fetch-and-add, and after each failed step) are not: each only returns "empty"
+//        earlier than the entries and tail of (S6) would, in states the lemma shows empty,
+//        and a pop without them answers from (S6) alone, which is right by itself. They
+//        serve progress: without them pops of an empty ring keep moving head over the
+//        positions pushers took, and a popper whose steps keep failing against pushers
+//        that keep taking positions loops for ever (the paper's livelock), which no finite
+//        model execution shows; the model cases pass with either removed, so they have
+//        no mutant.
 #pragma once
 
 #include <cstddef>
