@@ -65,7 +65,11 @@ func parkGoroutines(n int) (float64, error) {
 	if got := wokeClosed.Load(); got != int64(n) {
 		return 0, fmt.Errorf("%d of %d parked receivers woke with !ok", got, n)
 	}
-	return (float64(after) - float64(before)) / float64(n), nil
+	per := (float64(after) - float64(before)) / float64(n)
+	if per <= 0 { // what n parked goroutines hold cannot be nothing: the reading failed
+		return 0, fmt.Errorf("memory grew by %g bytes per parked goroutine", per)
+	}
+	return per, nil
 }
 
 func suspendedMemory() (string, float64, time.Duration, error) {
