@@ -24,7 +24,29 @@
 //       and Go's select4). lf::task: 5 coroutines on the pool, the producers co_await
 //       lf::send and the consumer co_await lf::co_select; threads: 5 threads, send and
 //       lf::select. Checks count and sum; items_per_second.
+//   coro_suspended_memory  what a parked goroutine costs (issue 12: Go's blocked goroutine
+//       "costs a few hundred bytes"; bench/go's row measures Go's in the same report).
+//       lf::task: 100 000 coroutines (lf::go on a pool of 2 threads) each suspended in
+//       co_await lf::recv(ch) on one shared unbuffered lf::channel<int>; threads: 1 000
+//       std::threads (100 in the smoke) each blocked in ch.recv() (100 000 would exhaust
+//       the machine). Once all are parked the run reads its memory, then closes the channel
+//       and checks that every one of them woke with closed and was joined, and that the
+//       memory grew. bytes_per_coroutine:
+//         lf::task  malloc'd bytes (glibc mallinfo2: uordblks + hblkhd, all arenas, chunk
+//                   headers included) after all are parked minus before the first go(), / N:
+//                   every byte a suspended coroutine holds is malloc'd (its frames and its
+//                   fiber's join state; the channel queues the link inside the frame), and
+//                   the heap count is exact where RSS moves in whole pages and with what
+//                   the allocator keeps cached. The RSS figure goes in the row's label.
+//         threads   bytes per blocked thread by RSS (/proc/self/statm resident pages x page
+//                   size, after minus before): a thread's stack is mmapped, not malloc'd,
+//                   so the heap count would miss it; RSS counts the stack pages it touched,
+//                   not the kernel's own per-thread memory (kernel stack, task_struct).
+//       One counter name for both rows, so the report puts them (and Go's) in one table.
+//       The wall time is that of the whole run (start, park, measure, close, join).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <unistd.h>
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -32,6 +54,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -303,6 +326,93 @@ void chan_select4(benchmark::State& state, std::uint64_t items) {
   }
 }
 
+constexpr std::uint64_t suspended_coroutines = 100'000;
+constexpr std::uint64_t blocked_threads = 1'000;
+constexpr unsigned suspended_pool_threads = 2;
+
+// Bytes malloc holds for the program now (every arena; mmapped chunks included).
+std::uint64_t heap_bytes() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return static_cast<std::uint64_t>(m.uordblks) + static_cast<std::uint64_t>(m.hblkhd);
+}
+
+// Resident set size now: /proc/self/statm's second field (pages) x the page size.
+std::uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) throw std::runtime_error("bench_coro: cannot read /proc/self/statm");
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// The parked ones count themselves just before they block; once all N have, the last
+// few may still be between the count and the channel's queue (at most one per pool
+// worker, or each thread until the scheduler runs it): 20 ms lets them reach it. The
+// coroutines' figure does not depend on it (their frames, links included, are malloc'd
+// before they run); the threads' RSS does only by the stack pages of those few.
+void await_parked(const lf::atomic<std::uint64_t>& parked, std::uint64_t n) {
+  while (parked.load(std::memory_order_acquire) < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+lf::task<void> park(lf::channel<int>* ch, lf::atomic<std::uint64_t>* parked, lf::atomic<std::uint64_t>* woke_closed) {
+  parked->fetch_add(1, std::memory_order_release);
+  const lf::recv_result<int> r = co_await lf::recv(*ch);
+  if (r.status() == lf::chan_status::closed) woke_closed->fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class P>
+void suspended_memory(benchmark::State& state, std::uint64_t n) {
+  for (auto _ : state) {
+    lf::channel<int> ch;
+    lf::atomic<std::uint64_t> parked{0}, woke_closed{0};
+    double per = 0;
+    std::string label;
+    const clock::time_point start = clock::now();
+    if constexpr (std::is_same_v<P, coro_chan>) {
+      lf::worker_pool pool(static_cast<std::ptrdiff_t>(suspended_pool_threads));
+      std::vector<lf::join_handle<void>> handles;
+      handles.reserve(n);  // before the first reading: the handles are the caller's, not the coroutines'
+      const std::uint64_t heap0 = heap_bytes(), rss0 = rss_bytes();
+      for (std::uint64_t i = 0; i < n; ++i) handles.push_back(lf::go(pool, park, &ch, &parked, &woke_closed));
+      await_parked(parked, n);
+      const std::uint64_t heap1 = heap_bytes(), rss1 = rss_bytes();
+      (void)ch.close();
+      for (auto& h : handles) h.get();
+      per = (static_cast<double>(heap1) - static_cast<double>(heap0)) / static_cast<double>(n);
+      label = "rss " + std::to_string((static_cast<double>(rss1) - static_cast<double>(rss0)) / static_cast<double>(n)) + " B/coroutine";
+    } else {
+      std::vector<std::thread> threads;
+      threads.reserve(n);
+      const std::uint64_t heap0 = heap_bytes(), rss0 = rss_bytes();
+      for (std::uint64_t i = 0; i < n; ++i) {
+        threads.emplace_back([&] {
+          parked.fetch_add(1, std::memory_order_release);
+          if (ch.recv().status() == lf::chan_status::closed) woke_closed.fetch_add(1, std::memory_order_relaxed);
+        });
+      }
+      await_parked(parked, n);
+      const std::uint64_t heap1 = heap_bytes(), rss1 = rss_bytes();
+      (void)ch.close();
+      for (auto& t : threads) t.join();
+      per = (static_cast<double>(rss1) - static_cast<double>(rss0)) / static_cast<double>(n);
+      label = "heap " + std::to_string((static_cast<double>(heap1) - static_cast<double>(heap0)) / static_cast<double>(n)) + " B/thread";
+    }
+    const double seconds = seconds_since(start);
+    if (woke_closed.load() != n) {
+      state.SkipWithError((std::to_string(woke_closed.load()) + " of " + std::to_string(n) +
+                           " parked receivers woke with closed").c_str());
+      break;
+    }
+    if (!(per > 0)) {  // what N parked ones hold cannot be nothing: the reading failed
+      state.SkipWithError(("memory grew by " + std::to_string(per) + " bytes per parked one").c_str());
+      break;
+    }
+    state.SetIterationTime(seconds);
+    state.SetLabel(label);
+    state.counters["bytes_per_coroutine"] = per;
+  }
+}
+
 }  // namespace
 }  // namespace lf_bench
 
@@ -320,6 +430,10 @@ int main(int argc, char** argv) {
   add<thread_chan>("coro_chan_handoff", chan_handoff<thread_chan>, count(chan_handoffs));
   add<coro_chan>("coro_chan_select4", chan_select4<coro_chan>, count(select_items, 4));
   add<thread_chan>("coro_chan_select4", chan_select4<thread_chan>, count(select_items, 4));
+  add<coro_chan>("coro_suspended_memory", suspended_memory<coro_chan>, count(suspended_coroutines));
+  // The smoke's threads are 100, not 1: one thread's stack pages may all come from what a
+  // joined thread left (glibc caches stacks), and its RSS then grows by nothing.
+  add<thread_chan>("coro_suspended_memory", suspended_memory<thread_chan>, count(blocked_threads, 100));
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
   benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);

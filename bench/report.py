@@ -5,10 +5,10 @@ and one PNG bar chart per workload, and prints the Markdown.
     bench/report.py --out DIR [--commit SHA] [--smoke] FILE.json...
 
 Benchmark names are "<workload>/<implementation>/..." (bench/workloads.hpp). Every row
-carries one figure: its counter named <things>_per_second (a rate, higher is better) or
-<ns|us|ms|s>_per_<thing> (a time, lower is better); the unit and direction come from the
-name, so a new benchmark needs nothing here. A counter cpu_<ns|us|ms|s>_per_<thing> beside
-the figure (a thread's own CPU time) gets a column of its own. The figure of a
+carries one figure: its counter named <things>_per_second (a rate, higher is better),
+<ns|us|ms|s>_per_<thing> (a time, lower is better) or bytes_per_<thing> (a size, lower is
+better); the unit and direction come from the name, so a new benchmark needs nothing here.
+A counter cpu_<ns|us|ms|s>_per_<thing> beside the figure (a thread's own CPU time) gets a column of its own. The figure of a
 (workload, implementation) is the median over its repetitions; every ratio compares lf
 with peers measured in the same run. A repetition that failed its count/checksum check,
 a counter of another form, a row without a figure, rows of one workload with different
@@ -37,8 +37,9 @@ RUN_FIELDS = {"name", "family_index", "per_family_instance_index", "run_name", "
               "error_occurred", "error_message", "label", "aggregate_name", "aggregate_unit"}
 RATE = re.compile(r"([a-z][a-z0-9_]*)_per_second")
 TIME = re.compile(r"(cpu_)?(ns|us|ms|s)_per_([a-z][a-z0-9_]*)")
+SIZE = re.compile(r"bytes_per_([a-z][a-z0-9_]*)")
 TIME_UNITS = {"ns": "ns", "us": "µs", "ms": "ms", "s": "s"}
-COUNTER_FORMS = "<things>_per_second or [cpu_]<ns|us|ms|s>_per_<thing>"
+COUNTER_FORMS = "<things>_per_second, [cpu_]<ns|us|ms|s>_per_<thing> or bytes_per_<thing>"
 # Plainer words for a few <thing>s (the name itself is used otherwise).
 THINGS = {
     "pair": "push+pop",
@@ -57,6 +58,9 @@ def counter_kind(counter):
     m = RATE.fullmatch(counter)
     if m:
         return f"M {m[1].replace('_', ' ')}/s", 1e-6, True
+    m = SIZE.fullmatch(counter)
+    if m:
+        return f"bytes per {THINGS.get(m[1], m[1].replace('_', ' '))}", 1.0, False
     return None
 
 
@@ -300,6 +304,7 @@ def header(args, context, repetitions, sizes, calibration):
         "a lock, a floor, a scheme with another contract: each benchmark's source says which), not peers. "
         "Rates (per second): > 1.0 means lf does more per second. "
         "Times (pair, pingpong, per section, ...): lf time / peer time, so <= 1.0 means lf is as fast or faster. "
+        "Sizes (bytes per ...): lf bytes / peer bytes, so <= 1.0 means lf holds as little or less. "
         "Run-to-run variation on this machine is large (DESIGN.md section 6; the calibration spread above "
         "shows how much the machine itself moved): compare figures only within one report.",
         "",
@@ -331,7 +336,8 @@ def section(workload, rows, context, out):
         lf_over = f"{rows[cmp_[0]].median / r.median:.2f}" if cmp_ else ""
         lines.append("| " + " | ".join([name] + cells + cap + [lf_over]) + " |")
     if cmp_:
-        sense = "higher is better" if higher_better else "lf time / peer time, <= 1.0 is better"
+        quantity = "bytes" if SIZE.fullmatch(metric) else "time"
+        sense = "higher is better" if higher_better else f"lf {quantity} / peer {quantity}, <= 1.0 is better"
         lf_r, peer_r = rows[cmp_[0]], rows[cmp_[1]]
         also = [f"{counter_kind(c)[0]}: {statistics.median(lf_r.companions[c]) / statistics.median(peer_r.companions[c]):.2f}"
                 for c in companions if lf_r.companions.get(c) and peer_r.companions.get(c)]

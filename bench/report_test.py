@@ -88,6 +88,16 @@ class ReportTest(unittest.TestCase):
         self.assertIn("**lf / best peer (peer): 0.25** (lf time / peer time, <= 1.0 is better); "
                       "the same rows by CPU µs per synchronize: 0.50", md)
 
+    def test_a_size_reaches_the_table_lower_is_better(self):
+        status, md, _ = self.report([row("mem/lf::a", bytes_per_coroutine=800.0),
+                                     row("mem/threads", bytes_per_coroutine=8000.0)],
+                                    [row("mem/go::goroutine", bytes_per_coroutine=2700.0)])
+        self.assertEqual(status, 0)
+        self.assertIn("bytes per coroutine, lower is better.", md)
+        self.assertIn("| implementation | median (bytes per coroutine) | min | max | lf / this |", md)
+        self.assertIn("**lf / best peer (go::goroutine): 0.30** (lf bytes / peer bytes, <= 1.0 is better)", md)
+        self.assertIn("| threads | 8000 | 8000 | 8000 | 0.10 |", md)
+
     def test_a_baseline_is_never_the_best_peer(self):
         status, md, _ = self.report([row("w/lf::a", ns_per_section=2.0), row("w/peer", ns_per_section=4.0),
                                      row("w/baseline::floor", ns_per_section=0.5)])

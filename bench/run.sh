@@ -91,17 +91,18 @@ done
 go_names="chan_buffered_1p1c/go::chan chan_pingpong/go::chan ctx_cancel_wakeup_4/go::context pipeline_empty/go::chan pipeline_1us/go::chan"
 go_names+=" semaphore_uncontended/go::semaphore.Weighted semaphore_contended_2t/go::semaphore.Weighted"
 go_names+=" rate_allow_1t/go::rate.Limiter rate_allow_2t/go::rate.Limiter rate_reserve_cancel_1t/go::rate.Limiter"
-go_names+=" rate_wait_1t/go::rate.Limiter"
+go_names+=" rate_wait_1t/go::rate.Limiter coro_suspended_memory/go::goroutine"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")
 if [[ $smoke == yes ]]; then go_args+=(-smoke); fi
+if [[ -n ${LF_BENCH_FILTER:-} ]]; then go_args+=(-filter "$LF_BENCH_FILTER"); fi  # RE2, as --benchmark_filter
 if ! command -v go >/dev/null 2>&1; then
   echo "== bench: no go on PATH: Go's channels and x/time/rate are left out (scripts/deps.sh bench installs golang-go) =="
 elif [[ ! -f /usr/share/gocode/src/golang.org/x/time/go.mod || ! -f /usr/share/gocode/src/golang.org/x/sync/go.mod ]]; then
   echo "== bench: no golang.org/x/time or x/sync source: Go's benchmarks are left out (scripts/deps.sh bench installs golang-golang-x-time-dev and golang-golang-x-sync-dev) =="
 elif [[ $go_wanted == yes ]]; then
-  echo "== bench: go channels, context, x/sync/semaphore and x/time/rate =="
+  echo "== bench: go channels, context, goroutines, x/sync/semaphore and x/time/rate =="
   (cd bench/go && GOCACHE=${GOCACHE:-/tmp/lf-gocache} go run . "${go_args[@]}")
   jsons+=("$out/go_channel.json")
 fi

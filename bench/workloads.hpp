@@ -18,9 +18,9 @@
 //   items_per_second   throughput workloads (higher is better)
 //   ns_per_pair        one try_push + one try_pop on one thread (lower is better)
 //   ns_per_round_trip  ping-pong between two threads through two queues (lower is better)
-// report.py reads any counter named <things>_per_second (a rate, higher is better) or
-// [cpu_]<ns|us|ms|s>_per_<thing> (a time, lower is better); a row's figure is its one
-// counter without the cpu_ prefix.
+// report.py reads any counter named <things>_per_second (a rate, higher is better),
+// [cpu_]<ns|us|ms|s>_per_<thing> (a time, lower is better) or bytes_per_<thing> (a size,
+// lower is better); a row's figure is its one counter without the cpu_ prefix.
 #pragma once
 
 #include <benchmark/benchmark.h>

@@ -1,12 +1,13 @@
-// The Go side of bench/bench_channel.cpp, bench_pipeline.cpp, bench_semaphore.cpp and
-// bench_rate.cpp: the same workloads, written with Go's own channels, select and
-// context, golang.org/x/sync/semaphore (semaphore.go) and golang.org/x/time/rate
-// (rate.go), printed as Google Benchmark JSON so that
+// The Go side of bench/bench_channel.cpp, bench_pipeline.cpp, bench_semaphore.cpp,
+// bench_rate.cpp and bench_coro.cpp's coro_suspended_memory: the same workloads, written
+// with Go's own channels, select and context, golang.org/x/sync/semaphore (semaphore.go),
+// golang.org/x/time/rate (rate.go) and goroutines parked in a receive (memory.go), printed as Google Benchmark JSON so that
 // bench/report.py puts Go and lf in one table. bench/run.sh builds and runs it when `go`
 // is on PATH.
 //
 //	go run . -reps 5 -out go_channel.json
 //	go run . -reps 1 -smoke -out go_channel.json   (1/1000 of every count: a check, not a measurement)
+//	go run . -reps 3 -filter suspended -out go_mem.json   (only the workloads whose name matches)
 //
 // Every run checks what it moved (count and checksum) and reports an error instead of a
 // figure when a check fails, as the C++ workloads do.
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
 	"sync"
@@ -330,13 +332,30 @@ func main() {
 	reps := flag.Int("reps", 5, "repetitions of every workload")
 	out := flag.String("out", "go_channel.json", "where to write the JSON")
 	smoke := flag.Bool("smoke", false, "1/1000 of every count: every workload runs and checks, its figures mean nothing")
+	filter := flag.String("filter", "", "run only the workloads whose name matches this regular expression")
+	park := flag.Int("park", 0, "internal: coro_suspended_memory's child (memory.go)")
 	flag.Parse()
+	if *park > 0 {
+		v, err := parkGoroutines(*park)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(v)
+		return
+	}
+	match, err := regexp.Compile(*filter)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "-filter:", err)
+		os.Exit(2)
+	}
 	size := "full"
 	if *smoke {
 		items, handoffs, roundTrips, selectItems, cancelRounds = items/1000, handoffs/1000, roundTrips/1000, selectItems/1000, cancelRounds/1000
 		pipelineEmptyItems, pipelineWorkItems = pipelineEmptyItems/1000, pipelineWorkItems/1000
 		semUncontendedPairs, semContendedPairs = semUncontendedPairs/1000, semContendedPairs/1000
 		rateAllowCalls, ratePairCalls = rateAllowCalls/1000, ratePairCalls/1000
+		suspendedGoroutines /= 1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
@@ -359,12 +378,15 @@ func main() {
 		{"rate_allow_2t/go::rate.Limiter", rateAllow(2)},
 		{"rate_reserve_cancel_1t/go::rate.Limiter", rateReserveCancel},
 		{"rate_wait_1t/go::rate.Limiter", rateWait},
+		{"coro_suspended_memory/go::goroutine", suspendedMemory},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
 	for r := 0; r < *reps; r++ {
 		for i := range workloads {
-			order = append(order, i)
+			if match.MatchString(workloads[i].name) {
+				order = append(order, i)
+			}
 		}
 	}
 	rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
