@@ -162,6 +162,9 @@ def load(paths):
             if r.metric not in (None, metric):
                 r.errors.append(f"reports {metric} in one repetition, {r.metric} in another")
                 continue
+            if not b[metric] > 0:  # a rate, time or size of 0 (or NaN) is a broken run, and ratios divide by it
+                r.errors.append(f"{metric} = {b[metric]} (not a positive figure)")
+                continue
             r.metric = metric
             r.values.append(b[metric] * counter_kind(metric)[1])
             for c in companions:

@@ -58,6 +58,11 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertIn("FAILED: no counter in the result", md)
 
+    def test_a_figure_of_zero_fails_and_does_not_stop_the_report(self):
+        status, md, _ = self.report([row("w/lf::a", bytes_per_coroutine=0.0), row("w/peer", bytes_per_coroutine=900.0)])
+        self.assertEqual(status, 2)
+        self.assertIn("FAILED: bytes_per_coroutine = 0.0 (not a positive figure)", md)
+
     def test_a_row_with_two_figures_fails(self):
         status, md, _ = self.report([row("w/lf::a", ns_per_pair=2.0, items_per_second=1e6)])
         self.assertEqual(status, 2)
