@@ -16,9 +16,10 @@
 //   coro_chan_pingpong  100 000 round trips over two unbuffered lf::channels between two
 //       coroutines on the pool (co_await lf::send / lf::recv), beside the same round trips
 //       between two threads (channel::send / recv, as bench_channel's chan_pingpong).
-//       Checks every echo; ns_per_round_trip.
+//       Checks every echo; ns_per_round_trip. Go's row: bench/go's pingpong (two goroutines).
 //   coro_chan_handoff   10^6 values through one unbuffered lf::channel from one coroutine
 //       to another on the pool, beside two threads. Checks count and sum; items_per_second.
+//       Go's row: bench/go's handoff (two goroutines, 200 000 values: a rate either way).
 //   coro_chan_select4   4 producers each fill their own lf::channel (capacity 1024); one
 //       consumer selects over the 4 until 10^6 values arrived (bench_channel's chan_select4
 //       and Go's select4). lf::task: 5 coroutines on the pool, the producers co_await

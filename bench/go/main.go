@@ -379,6 +379,12 @@ func main() {
 		{"rate_reserve_cancel_1t/go::rate.Limiter", rateReserveCancel},
 		{"rate_wait_1t/go::rate.Limiter", rateWait},
 		{"coro_suspended_memory/go::goroutine", suspendedMemory},
+		// A goroutine is Go's coroutine: the same programs as chan_pingpong, chan_unbuffered_handoff
+		// and chan_select4, under the names of bench_coro's workloads, so that lf's coroutine
+		// and thread forms there are compared with Go's goroutines in one table.
+		{"coro_chan_pingpong/go::goroutine", pingpong},
+		{"coro_chan_handoff/go::goroutine", handoff},
+		{"coro_chan_select4/go::goroutine", select4},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
