@@ -22,7 +22,10 @@
 //                              values. Negative throws std::invalid_argument, more than
 //                              max_capacity throws std::length_error (both name the value).
 //   send(v) / recv()                         block until done or closed
-//   try_send(v) / try_recv()                 never block: would_block instead
+//   try_send(v) / try_recv()                 never block: would_block instead (also
+//                                            while the value next in line is still being
+//                                            written by its sender, even after close:
+//                                            the ring's non-linearizable edge, below)
 //   send_for(v, d) / send_until(v, tp)       block until done, closed or timeout
 //   recv_for(d) / recv_until(tp)
 //   send(v, ctx) / recv(ctx)                 block until done, closed or canceled (ctx

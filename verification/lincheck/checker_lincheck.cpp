@@ -174,6 +174,22 @@ TEST(Checker, ChannelDrainsAfterCloseThenAnswersClosed) {
   EXPECT_FALSE(lc::check(C(2), closed_too_early));
 }
 
+// The ring's edge after close (seen by the lincheck lane under TSan): a send claims its
+// slot before the close and is still writing; a try_recv after the close answers "would
+// block"; the send then returns ok and the value drains. Relaxed edges accept it (the
+// send is linearized before the close, and "would block" is the edge); exact edges do
+// not, and "would block" once closed and drained is wrong under either.
+TEST(Checker, RelaxedChannelWouldBlockAfterCloseOnlyWhileAValueIsInFlight) {
+  using C = lc::channel_spec;
+  const lc::history in_flight = {op(0, C::send, 1, C::sent, 0, 5), op(1, C::close, 0, 1, 1, 2),
+                                 op(2, C::recv, 0, none, 3, 4), op(2, C::recv, 0, 1, 6, 7),
+                                 op(2, C::recv, 0, C::closed, 8, 9)};
+  EXPECT_TRUE(lc::check(C(2, lc::edges::relaxed), in_flight));
+  EXPECT_FALSE(lc::check(C(2), in_flight));
+  const lc::history drained = {op(1, C::close, 0, 1, 0, 1), op(2, C::recv, 0, none, 2, 3)};
+  EXPECT_FALSE(lc::check(C(2, lc::edges::relaxed), drained));
+}
+
 // Rendezvous: a send and its receive complete together, so their calls must overlap; a
 // value is taken once; "would block" is legal at any time; closed only after a close.
 TEST(Checker, UnbufferedChannelPairsEachSendWithAnOverlappingReceive) {

@@ -78,7 +78,9 @@ std::vector<std::vector<std::size_t>> groups_by_value(const history& h, ValueOf 
 //   relaxed       "full" and "empty" are both accepted at any time; every successful
 //                 operation must still be linearizable. The specified behaviour of
 //                 lf::mpmc_ring and of Vyukov-style buffers (see mpmc_ring.hpp): a pop may
-//                 report empty while an earlier-claimed push is still in flight.
+//                 report empty while an earlier-claimed push is still in flight. For the
+//                 buffered channel: "would block" at any time but once closed and
+//                 drained (then only "closed" is right; see channel_spec).
 enum class edges { exact, relaxed_full, relaxed };
 
 namespace detail {
@@ -381,7 +383,13 @@ class channel_spec {
         return true;
       case recv:
         if (o.result == closed) return s.is_closed && s.buffer.empty();
-        if (o.result == none) return !s.is_closed && (edges_ == edges::relaxed || s.buffer.empty());
+        // Relaxed: "would block" while a value is buffered — the ring's edge, a slot whose
+        // sender claimed it and is still writing — also after close, since such a send
+        // claimed its slot before the seal and returns ok (it is linearized before the
+        // close). Closed and drained: only "closed".
+        if (o.result == none) {
+          return edges_ == edges::relaxed ? !s.is_closed || !s.buffer.empty() : !s.is_closed && s.buffer.empty();
+        }
         if (s.buffer.empty() || s.buffer.front() != o.result) return false;
         s.buffer.erase(s.buffer.begin());
         return true;
