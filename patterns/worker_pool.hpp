@@ -11,7 +11,12 @@
 // checks that protocol from its header). The search keeps a submitter that is outpaced
 // by idle workers from paying a futex wake-up per task (measured: the note above). A
 // task submitted from inside a worker goes to that worker's own deque (fork-join): its
-// data is still in that core's cache, and idle workers steal it.
+// data is still in that core's cache, and idle workers steal it. A coroutine made ready
+// on a worker (patterns/task.hpp) goes to that worker's next slot instead (Go's runnext),
+// which the worker runs first once its running task returns: a coroutine that wakes
+// another and then suspends hands its core over as Go's scheduler does, with no queue
+// and no other core in between. Other workers take a next slot only just before they
+// would park, and a worker takes at most 64 in a row before it looks at its queues.
 //
 // The pool is blocking by design (DESIGN §3: a parked worker waits for a submitter;
 // wait_idle and shutdown wait for tasks); the queues under it are lock-free.
@@ -106,7 +111,7 @@
 //
 // Introspection (snapshots, exact only when the pool is quiet): workers(), running()
 // (tasks executing now, in workers or in callers), completed() (tasks workers ran,
-// whether they threw or not), stolen() (tasks taken from another worker's deque),
+// whether they threw or not), stolen() (tasks taken from another worker's deque or next slot),
 // queued_approx() (tasks waiting in any queue), dropped(), detached_errors(),
 // rejected() (submissions turned away: fail, or try_* finding the limit reached),
 // ran_by_callers(), canceled() (submit(ctx) tasks skipped; also counted in completed()),
@@ -340,7 +345,9 @@ class worker_pool {
   }
   std::size_t queued_approx() const {
     std::size_t n = injection_.size_approx();
-    for (const auto& w : workers_) n += w->deque.size_approx();
+    for (const auto& w : workers_) {
+      n += w->deque.size_approx() + (w->next.load(std::memory_order_relaxed) != nullptr);  // relaxed: a snapshot
+    }
     return n;
   }
 
@@ -366,8 +373,24 @@ class worker_pool {
   // 3 us in all), then yields.
   static constexpr int search_rounds = 16;
 
+  // Consecutive tasks a worker may take from its next slot before it looks at its deque
+  // and the injection queue first (see find_task): two coroutines that wake each other
+  // would otherwise keep a worker to themselves. Every such look costs a deque pop and an
+  // injection poll; 64 switches (~several microseconds) between looks keeps that below a
+  // percent while a task waits no longer than 64 switches' time.
+  static constexpr std::uint32_t next_streak_limit = 64;
+
   struct alignas(cache_line) worker {
     lf::chase_lev_deque<detail::pool_task*> deque{256};
+    // The coroutine resumption the task running here made ready last (Go's runnext):
+    // run by this worker as soon as the running task returns, ahead of the deque, so two
+    // coroutines passing values stay on one core with their frames in its cache. Other
+    // workers take it only when they are about to park (find_task's steal_next): after
+    // their search rounds (a few microseconds), so a running task that keeps its worker
+    // delays it by that much at most, and never strands it (schedule_resumption wakes a
+    // parked worker as for any task). Its own line: thieves read it.
+    alignas(cache_line) lf::atomic<detail::pool_task*> next{nullptr};
+    std::uint32_t next_streak = 0;  // the owner's count against next_streak_limit
     // Written by the owning worker's thread only; read by introspection.
     lf::atomic<std::uint64_t> completed{0};
     lf::atomic<std::uint64_t> stolen{0};
@@ -511,12 +534,23 @@ class worker_pool {
     }
     t->publish();
     if (inside) {
-      workers_[current_index_]->deque.push(t);
+      // (N1) release: publishes the coroutine's state to the worker whose (N2) takes it.
+      // Only this worker stores a task in its slot, so a displaced one was stored by this
+      // thread: it needs no acquire. It goes to the deque (Go does the same with runnext).
+      if (detail::pool_task* displaced = workers_[current_index_]->next.exchange(t, std::memory_order_release)) {
+        workers_[current_index_]->deque.push(displaced);
+      }
     } else {
       injection_.push(t);
     }
-    lot_.unpark_one();
+    lot_.unpark_one();  // after (N1): the parking protocol's publication, as in enqueue
     return true;
+  }
+
+  // (N2) acquire: pairs with (N1). The plain load first spares an empty slot an RMW.
+  static detail::pool_task* take_next(worker& w) noexcept {
+    if (w.next.load(std::memory_order_relaxed) == nullptr) return nullptr;  // relaxed: only a hint
+    return w.next.exchange(nullptr, std::memory_order_acquire);
   }
 
   // On a worker (block policy, or caller_runs) the task counts in that worker's
@@ -531,9 +565,18 @@ class worker_pool {
     ran_by_callers_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // Any queue, in the order of the header comment; nullptr when all looked empty.
-  detail::pool_task* find_task(std::size_t self) {
+  // Any queue, in the order of the header comment, the own next slot first (up to
+  // next_streak_limit times in a row, then once after the queues); other workers' next
+  // slots only with steal_next (a worker about to park). nullptr when all looked empty.
+  detail::pool_task* find_task(std::size_t self, bool steal_next = false) {
     worker& me = *workers_[self];
+    if (me.next_streak < next_streak_limit) {
+      if (detail::pool_task* t = take_next(me)) {
+        ++me.next_streak;
+        return t;
+      }
+    }
+    me.next_streak = 0;
     if (std::optional<detail::pool_task*> t = me.deque.pop()) return *t;
     if (detail::pool_task* t = injection_.try_pop()) return t;
     const std::size_t n = workers_.size();
@@ -541,6 +584,15 @@ class worker_pool {
       if (std::optional<detail::pool_task*> t = workers_[(self + k) % n]->deque.try_steal()) {
         me.stolen.store(me.stolen.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return *t;
+      }
+    }
+    if (detail::pool_task* t = take_next(me)) return t;  // the streak's limit, and nothing else queued
+    if (steal_next) {
+      for (std::size_t k = 1; k < n; ++k) {
+        if (detail::pool_task* t = take_next(*workers_[(self + k) % n])) {
+          me.stolen.store(me.stolen.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          return t;
+        }
       }
     }
     return nullptr;
@@ -585,7 +637,7 @@ class worker_pool {
       if (t == nullptr) {
         bool stop = false;
         lot_.park_until([&] {
-          t = find_task(self);
+          t = find_task(self, true);
           stop = stop_.load(std::memory_order_acquire);
           return t != nullptr || stop;
         });
@@ -627,7 +679,7 @@ class worker_pool {
         bool over = false;
         const bool woken = lot_.park_until(
             [&] {
-              t = find_task(self);
+              t = find_task(self, true);
               if (t != nullptr) return true;
               over = ready();
               return over;
