@@ -105,8 +105,12 @@ struct task_promise;
 // The pool's and the tasks' private parts that this header uses.
 struct coro_access {
   static bool on_pool(const worker_pool& p) noexcept { return p.on_this_pool(); }
-  static coro_registry& registry(worker_pool& p) noexcept { return p.coroutines_; }
-  static bool schedule(worker_pool& p, coro_fiber& f) { return p.schedule_resumption(&f); }
+  static void enlist(worker_pool& p, coro_fiber& f) { p.enlist(f); }
+  // next_slot: a wake-up (run it next on this worker); false: a fork (when_all's
+  // children, yield), queued on the deque for idle workers to steal.
+  static bool schedule(worker_pool& p, coro_fiber& f, bool next_slot = true) {
+    return p.schedule_resumption(&f, next_slot);
+  }
   template <class T>
   static std::coroutine_handle<task_promise<T>> release_frame(task<T>& t) noexcept {
     return std::exchange(t.h_, {});
@@ -164,6 +168,8 @@ concept lf_promise = std::is_base_of_v<task_promise_base, P>;
 // Queues `h` to run next on fiber `f`: on its pool, or posted to its sync_wait driver.
 // False when the pool refused (the fiber stays suspended until the pool destroys it).
 inline bool post(coro_fiber& f, std::coroutine_handle<> h);
+// The same with coro_access::schedule's choice of queue (post: a wake-up).
+inline bool post_to(coro_fiber& f, std::coroutine_handle<> h, bool next_slot);
 
 // Where a woken waiter should continue: `h` itself when the waker is a worker of the
 // waiter's pool (symmetric transfer, no queue trip), else a posted resumption.
@@ -198,7 +204,7 @@ class root_base : public coro_fiber {
       run_coroutine(frame_);
       return;
     }
-    coro_access::registry(*p).add(*this);
+    coro_access::enlist(*p, *this);
     next = frame_;
     if (!coro_access::schedule(*p, *this)) {
       coro_registry::remove(*this);
@@ -590,7 +596,7 @@ struct yield_awaiter {
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     detail::coro_fiber* f = h.promise().fiber;
     if (f->pool == nullptr) return false;
-    return detail::post(*f, h);
+    return detail::post_to(*f, h, false);  // behind the worker's queued tasks, not in its next slot
   }
   void await_resume() const noexcept {}
 };
@@ -606,12 +612,12 @@ struct resume_on_awaiter {
     detail::coro_fiber* f = h.promise().fiber;
     worker_pool* from = f->pool;
     detail::coro_registry::remove(*f);
-    detail::coro_access::registry(*target).add(*f);
+    detail::coro_access::enlist(*target, *f);
     f->pool = target;
     if (detail::post(*f, h)) return true;
     detail::coro_registry::remove(*f);
     f->pool = from;
-    if (from != nullptr) detail::coro_access::registry(*from).add(*f);
+    if (from != nullptr) detail::coro_access::enlist(*from, *f);
     refused = true;
     return false;
   }
@@ -622,13 +628,14 @@ struct resume_on_awaiter {
 inline resume_on_awaiter resume_on(worker_pool& pool) noexcept { return {&pool}; }
 
 namespace detail {
-inline bool post(coro_fiber& f, std::coroutine_handle<> h) {
+inline bool post(coro_fiber& f, std::coroutine_handle<> h) { return post_to(f, h, true); }
+inline bool post_to(coro_fiber& f, std::coroutine_handle<> h, bool next_slot) {
   if (f.pool == nullptr) {
     static_cast<root_base&>(f).post_to_driver(h);
     return true;
   }
   f.next = h;
-  return coro_access::schedule(*f.pool, f);
+  return coro_access::schedule(*f.pool, f, next_slot);
 }
 
 template <class T>
@@ -705,13 +712,13 @@ class when_all_awaiter final : detail::join_waiter {
     h = join_handle<U>(s);
     (void)s->register_waiter(*this);  // not started yet: cannot be done
     s->pool = pool;
-    detail::coro_access::registry(*pool).add(*s);
+    detail::coro_access::enlist(*pool, *s);
     if (run_here != nullptr) {
       *run_here = s->root_frame();
       return;
     }
     s->next = s->root_frame();
-    if (!detail::coro_access::schedule(*pool, *s)) {
+    if (!detail::coro_access::schedule(*pool, *s, false)) {  // forked: stealable at once
       detail::coro_registry::remove(*s);
       s->abandon();  // fails the child: counted as finished below
     }

@@ -391,6 +391,8 @@ class worker_pool {
     // parked worker as for any task). Its own line: thieves read it.
     alignas(cache_line) lf::atomic<detail::pool_task*> next{nullptr};
     std::uint32_t next_streak = 0;  // the owner's count against next_streak_limit
+    // Coroutines started on this worker (patterns/task.hpp): see enlist.
+    detail::coro_registry coroutines;
     // Written by the owning worker's thread only; read by introspection.
     lf::atomic<std::uint64_t> completed{0};
     lf::atomic<std::uint64_t> stolen{0};
@@ -524,8 +526,10 @@ class worker_pool {
   // Queues a coroutine's resumption (patterns/task.hpp). Accepted from the callers a
   // submission is accepted from (enqueue's argument), but never refused for room: it
   // holds no slot of the queue limit. False, with nothing queued, when refused: the
-  // coroutine then stays suspended until close() destroys it.
-  bool schedule_resumption(detail::pool_task* t) {
+  // coroutine then stays suspended until close() destroys it. On a worker a wake-up
+  // (next_slot) goes to the worker's next slot, a fork (when_all's children, yield) to
+  // its deque, where idle workers steal it at once.
+  bool schedule_resumption(detail::pool_task* t, bool next_slot) {
     pending_.fetch_add(1, std::memory_order_seq_cst);  // as in enqueue
     const bool inside = on_this_pool();
     if (!accepts(state_.load(std::memory_order_seq_cst), inside)) {
@@ -533,7 +537,9 @@ class worker_pool {
       return false;
     }
     t->publish();
-    if (inside) {
+    if (inside && !next_slot) {
+      workers_[current_index_]->deque.push(t);
+    } else if (inside) {
       // (N1) release: publishes the coroutine's state to the worker whose (N2) takes it.
       // Only this worker stores a task in its slot, so a displaced one was stored by this
       // thread: it needs no acquire. It goes to the deque (Go does the same with runnext).
@@ -715,6 +721,21 @@ class worker_pool {
     return done.wait_blocking(deadline);
   }
 
+  // Puts a coroutine in a registry of this pool: the calling worker's, or the one for
+  // coroutines started from outside (coro_fiber.hpp: why there are several).
+  void enlist(detail::coro_fiber& f) {
+    (on_this_pool() ? workers_[current_index_]->coroutines : coroutines_).add(f);
+  }
+
+  // Once no worker runs: destroys every suspended coroutine of the pool but `except`.
+  void destroy_coroutines(detail::coro_fiber* except) noexcept {
+    std::vector<detail::coro_fiber*> lists;
+    lists.reserve(workers_.size() + 1);  // may throw: then nothing is taken yet
+    lists.push_back(coroutines_.take_all());
+    for (const auto& w : workers_) lists.push_back(w->coroutines.take_all());
+    for (detail::coro_fiber* list : lists) detail::coro_registry::abandon_list(list, except);
+  }
+
   // (4) seq_cst: its release half publishes the task's effects (pairs with (3)); seq_cst
   // for (D2): a worker draining the pool from its destructor (close_from_worker) parks in
   // the lot, which the futex wake on pending_ does not reach. (D1) store, [P1], its load
@@ -767,7 +788,7 @@ class worker_pool {
     lot_.unpark_all();
     for (std::thread& t : threads_) t.join();
     joined_ = true;
-    coroutines_.destroy_all(nullptr);  // the suspended ones: nothing can run them now
+    destroy_coroutines(nullptr);  // the suspended ones: nothing can run them now
   }
 
   // The destructor on worker `self`, inside the task that let go of the pool's last
@@ -805,7 +826,7 @@ class worker_pool {
       }
     }
     joined_ = true;
-    coroutines_.destroy_all(detail::coro_fiber::current());  // all but the one running here
+    destroy_coroutines(detail::coro_fiber::current());  // all but the one running here
     current_pool_ = nullptr;  // the rest of the task runs as on any thread
     orphaned_ = true;
   }
@@ -845,7 +866,8 @@ class worker_pool {
   lf::atomic<std::uint64_t> canceled_{0};
   std::mutex close_mutex_;
   bool joined_ = false;
-  // Coroutines started on this pool or moved to it (patterns/task.hpp), destroyed by close().
+  // Coroutines started on this pool from outside it or moved to it (patterns/task.hpp);
+  // those started on a worker are in its registry. destroy_coroutines destroys both.
   detail::coro_registry coroutines_;
 };
 
