@@ -106,6 +106,7 @@ struct task_promise;
 struct coro_access {
   static bool on_pool(const worker_pool& p) noexcept { return p.on_this_pool(); }
   static void enlist(worker_pool& p, coro_fiber& f) { p.enlist(f); }
+  static pool_closed closed_error(const worker_pool& p) { return p.closed_error(); }
   // next_slot: a wake-up (run it next on this worker); false: a fork (when_all's
   // children, yield), queued on the deque for idle workers to steal.
   static bool schedule(worker_pool& p, coro_fiber& f, bool next_slot = true) {
@@ -208,7 +209,7 @@ class root_base : public coro_fiber {
     next = frame_;
     if (!coro_access::schedule(*p, *this)) {
       coro_registry::remove(*this);
-      throw pool_closed();
+      throw coro_access::closed_error(*p);
     }
   }
 
@@ -622,7 +623,7 @@ struct resume_on_awaiter {
     return false;
   }
   void await_resume() const {
-    if (refused) throw pool_closed();
+    if (refused) throw detail::coro_access::closed_error(*target);
   }
 };
 inline resume_on_awaiter resume_on(worker_pool& pool) noexcept { return {&pool}; }

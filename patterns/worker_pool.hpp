@@ -50,6 +50,17 @@
 //   does a submitter that was waiting for room when it began.
 //   Calling shutdown or shutdown_now from a worker of the same pool throws
 //   std::logic_error (it would join itself).
+//   fork(): a forked child has none of the pool's workers (only the thread that called
+//   fork). The child's copy of the pool accepts nothing: every submission, and lf::go /
+//   spawn / resume_on onto it, throws lf::pool_closed saying why, and so does wait_idle;
+//   a coroutine of the pool woken in the child stays suspended. shutdown, shutdown_now
+//   and the destructor return at once there, leaving the queued tasks and suspended
+//   coroutines unrun and undestroyed: they are the parent's (destroying a frame could
+//   wait for a lock that a thread of the parent held at the fork). A pool_future or
+//   join_handle of the parent's pool waited on in the child waits for ever. A task that
+//   calls fork() must exec or _exit in the child before it returns: a worker that comes
+//   back from a task into a forked child aborts with a message. (fork_watch.hpp: one
+//   relaxed load per submission and two per task tell.) The parent is unaffected.
 //   The destructor calls shutdown(), and may also run on a worker of the pool: a task
 //   that lets go of the last std::shared_ptr to its pool, in its body or when its
 //   captures are destroyed after it ran. That worker then does the shutdown itself: it
@@ -141,6 +152,7 @@
 #include "lockfree/chase_lev_deque.hpp"
 #include "patterns/context.hpp"
 #include "patterns/detail/coro_fiber.hpp"
+#include "patterns/detail/fork_watch.hpp"
 #include "patterns/detail/parking_lot.hpp"
 #include "patterns/detail/pool_task.hpp"
 #include "sync/atomic.hpp"
@@ -154,6 +166,7 @@ namespace lf {
 class pool_closed : public std::runtime_error {
  public:
   pool_closed() : std::runtime_error("lf::worker_pool: the pool is shut down; the task was not accepted") {}
+  explicit pool_closed(const char* why) : std::runtime_error(why) {}
 };
 
 // Thrown by submit() and detach() when the queue limit is reached under overflow_policy::fail.
@@ -220,7 +233,8 @@ class worker_pool {
   explicit worker_pool(pool_options options)
       : hook_(shared_hook(std::move(options.on_detached_error))),
         injection_(injection_capacity),
-        on_full_(options.on_full) {
+        on_full_(options.on_full),
+        forks_at_start_(detail::fork_watch::start()) {
     if (options.workers < 0) {
       throw std::invalid_argument("lf::worker_pool: workers = " + std::to_string(options.workers) +
                                   " (must be >= 0)");
@@ -255,7 +269,7 @@ class worker_pool {
 
   // shutdown(); on a worker of this pool, see the header comment and close_from_worker.
   ~worker_pool() {
-    if (on_this_pool()) {
+    if (on_this_pool() && !forked()) {
       close_from_worker();
     } else {
       shutdown();
@@ -318,6 +332,7 @@ class worker_pool {
   }
 
   void wait_idle() const {
+    if (forked()) throw closed_error();  // nothing runs here: it would wait for ever
     if (on_this_pool()) throw std::logic_error("lf::worker_pool::wait_idle called from a worker of the same pool");
     int n;
     while ((n = pending_.load(std::memory_order_acquire)) != 0) {  // (3) pairs with (4)
@@ -480,21 +495,56 @@ class worker_pool {
   // caller may not park. Throws pool_closed when the pool no longer accepts.
   bool admit(std::unique_ptr<detail::pool_task>& task, bool may_park) {
     if (gate_ && !gate_->try_acquire()) {
-      if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw pool_closed();
+      if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw closed_error();
       if (!may_park) return false;
       // Parked submitters hold no pending_ count: wait_idle and shutdown do not wait for
       // them; close() wakes them after it changes the state (gate_->wake_all()).
-      if (!gate_->acquire([this] { return state_.load(std::memory_order_seq_cst) != open; })) throw pool_closed();
+      if (!gate_->acquire([this] { return state_.load(std::memory_order_seq_cst) != open; })) throw closed_error();
     }
     enqueue(task.release());
     return true;
   }
 
-  static bool accepts(int state, bool inside) { return state == open || (state == accepting_inside && inside); }
+  bool accepts(int state, bool inside) const {
+    return (state == open || (state == accepting_inside && inside)) && !forked();
+  }
+
+  // What a refused submission throws.
+  pool_closed closed_error() const {
+    if (forked()) {
+      return pool_closed(
+          "lf::worker_pool: this process is a fork() of the one that made the pool, and the pool's workers "
+          "did not survive the fork; the task was not accepted");
+    }
+    return pool_closed();
+  }
 
   // Throws pool_closed when a submission from the calling thread would be refused now.
   void require_accepting() const {
-    if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw pool_closed();
+    if (!accepts(state_.load(std::memory_order_seq_cst), on_this_pool())) throw closed_error();
+  }
+
+  // True in a forked child of the process that made the pool (fork_watch.hpp): none of
+  // its workers exists here. One relaxed load of a process-wide word.
+  bool forked() const noexcept { return detail::fork_watch::generation() != forks_at_start_; }
+
+  // A pool in a forked child (see the header comment): forgets its workers' std::thread
+  // objects (a new, empty std::thread made in each one's storage ends the old object's
+  // lifetime without joining or detaching a thread of the parent), and leaves what it
+  // holds — queued tasks, suspended coroutines — unrun and undestroyed.
+  void forget_after_fork() noexcept {
+    for (std::thread& t : threads_) new (&t) std::thread();
+    joined_ = true;
+  }
+
+  // A worker back in its loop in a forked child: a task forked and returned there.
+  [[noreturn, gnu::cold]] static void forked_worker_returned() noexcept {
+    std::fputs(
+        "lf::worker_pool: a task called fork() and returned to its pool's worker in the child; the pool's "
+        "other workers and its queued tasks belong to the parent (exec or _exit in the child before the "
+        "task returns)\n",
+        stderr);
+    std::abort();
   }
 
   // Counts the task as pending, then queues it. pending_ is raised before the state is
@@ -511,7 +561,7 @@ class worker_pool {
     if (!accepts(state, inside)) {
       if (gate_) gate_->release();
       finish_one();
-      throw pool_closed();
+      throw closed_error();
     }
     owned.release();
     t->publish();
@@ -615,8 +665,11 @@ class worker_pool {
       me.running.store(me.running.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       // Disposing before finish_one: wait_idle returning means the captures are gone too.
       // The run or the disposal may have destroyed the pool (its last shared_ptr): then
-      // stop here.
+      // stop here. A task that forked returns here in the child too: stop there before
+      // touching the pool (which the task may have destroyed in the child).
+      const std::uint32_t forks = detail::fork_watch::generation();
       t->run_and_dispose();
+      if (detail::fork_watch::generation() != forks) forked_worker_returned();
       if (orphaned_) return;
       me.running.store(me.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       me.completed.store(me.completed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -766,6 +819,11 @@ class worker_pool {
   }
 
   void close(int mode) {
+    if (forked()) {
+      // No close_mutex_: a thread of the parent may have held it at the fork.
+      if (!forgotten_.exchange(true, std::memory_order_acq_rel)) forget_after_fork();  // acq_rel: one caller forgets
+      return;
+    }
     if (on_this_pool()) throw std::logic_error("lf::worker_pool: shutdown called from a worker of the same pool");
     int state = state_.load(std::memory_order_seq_cst);
     while (state < mode && !state_.compare_exchange_weak(state, mode, std::memory_order_seq_cst)) {
@@ -866,6 +924,8 @@ class worker_pool {
   lf::atomic<std::uint64_t> canceled_{0};
   std::mutex close_mutex_;
   bool joined_ = false;
+  const std::uint32_t forks_at_start_;  // fork_watch's generation when the workers started
+  lf::atomic<bool> forgotten_{false};   // forget_after_fork ran (a forked child's copy only)
   // Coroutines started on this pool from outside it or moved to it (patterns/task.hpp);
   // those started on a worker are in its registry. destroy_coroutines destroys both.
   detail::coro_registry coroutines_;
