@@ -9,6 +9,7 @@
 //       co_awaits each (the awaiting coroutine suspends instead of blocking a worker).
 //       TBB: task_group::run 10^6 times from a task in the arena, then wait() (it helps).
 //       Each task stores 1 into its own byte; the run checks every byte. tasks_per_second.
+//       Go's row: bench/go's spawnJoin (10^6 goroutines from one, joined by a WaitGroup).
 //   coro_fib_join    fib(25) as fork-join. lf: co_await lf::when_all(fib(n-1), fib(n-2))
 //       (two child fibers; the first runs at once on this worker, the second is stolen
 //       or run after). TBB: task_group::run(fib(n-1)), fib(n-2) inline, wait(). Checks

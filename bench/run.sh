@@ -93,6 +93,7 @@ go_names+=" semaphore_uncontended/go::semaphore.Weighted semaphore_contended_2t/
 go_names+=" rate_allow_1t/go::rate.Limiter rate_allow_2t/go::rate.Limiter rate_reserve_cancel_1t/go::rate.Limiter"
 go_names+=" rate_wait_1t/go::rate.Limiter coro_suspended_memory/go::goroutine"
 go_names+=" coro_chan_pingpong/go::goroutine coro_chan_handoff/go::goroutine coro_chan_select4/go::goroutine"
+go_names+=" coro_spawn_join/go::goroutine"
 go_wanted=yes
 if [[ -n ${LF_BENCH_FILTER:-} ]] && ! grep -Eq "${LF_BENCH_FILTER}" <<<"${go_names// /$'\n'}"; then go_wanted=no; fi
 go_args=(-reps "$reps" -out "$out/go_channel.json")

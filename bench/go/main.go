@@ -43,6 +43,8 @@ var (
 	// bench/bench_pipeline.cpp's counts.
 	pipelineEmptyItems = 400_000
 	pipelineWorkItems  = 100_000
+	// bench/bench_coro.cpp's coro_spawn_join.
+	spawnTasks = 1_000_000
 )
 
 type result struct {
@@ -144,6 +146,37 @@ func pingpong() (string, float64, time.Duration, error) {
 	elapsed := time.Since(start)
 	close(there)
 	return "ns_per_round_trip", float64(elapsed.Nanoseconds()) / float64(roundTrips), elapsed, nil
+}
+
+// bench_coro's coro_spawn_join: one goroutine starts spawnTasks goroutines, each storing 1
+// into its own byte, and waits for them all; then every byte is checked. Go has no join
+// handle, so the join is a sync.WaitGroup (lf keeps a handle per coroutine and awaits
+// each: the same promise, that all have finished, with a record per task).
+func spawnJoin() (string, float64, time.Duration, error) {
+	bytes := make([]byte, spawnTasks)
+	var wg sync.WaitGroup
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		wg.Add(spawnTasks)
+		for i := range bytes {
+			b := &bytes[i]
+			go func() {
+				*b = 1
+				wg.Done()
+			}()
+		}
+		wg.Wait()
+		close(done)
+	}()
+	<-done
+	elapsed := time.Since(start)
+	for i, b := range bytes {
+		if b != 1 {
+			return "", 0, elapsed, fmt.Errorf("task %d did not run", i)
+		}
+	}
+	return "tasks_per_second", float64(spawnTasks) / elapsed.Seconds(), elapsed, nil
 }
 
 // One sender, one receiver, unbuffered: the cost of one rendezvous.
@@ -356,6 +389,7 @@ func main() {
 		semUncontendedPairs, semContendedPairs = semUncontendedPairs/1000, semContendedPairs/1000
 		rateAllowCalls, ratePairCalls = rateAllowCalls/1000, ratePairCalls/1000
 		suspendedGoroutines /= 1000
+		spawnTasks /= 1000
 		size = "smoke (-smoke): 1/1000 of every count"
 	}
 
@@ -385,6 +419,7 @@ func main() {
 		{"coro_chan_pingpong/go::goroutine", pingpong},
 		{"coro_chan_handoff/go::goroutine", handoff},
 		{"coro_chan_select4/go::goroutine", select4},
+		{"coro_spawn_join/go::goroutine", spawnJoin},
 	}
 	// Repetitions interleaved at random, as bench/run.sh asks of Google Benchmark.
 	var order []int
