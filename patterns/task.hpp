@@ -23,9 +23,13 @@
 //                        when all have finished, with a tuple of their values (void ->
 //                        std::monostate); rethrows the first task's exception (by position)
 //                        after all finished. The worker is never blocked: the awaiter
-//                        suspends, the first task runs at once on this thread, the others
-//                        are queued on this worker's deque for idle workers to steal, and
-//                        the last one to finish resumes the awaiter where it finished.
+//                        suspends, the first task runs at once on this thread, inline in
+//                        the awaiter's fiber as co_await would run it (no fiber of its
+//                        own: a fork costs one fiber, not two), the others are fibers of
+//                        their own queued on this worker's deque for idle workers to
+//                        steal, and the last one to finish resumes the awaiter where it
+//                        finished (an lf::resume_on inside the first task moves the
+//                        awaiter's fiber with it, as in a plain co_await).
 //                        From a task with no pool (under sync_wait) it throws
 //                        std::logic_error: co_await lf::resume_on(pool) first.
 //   co_await lf::yield() requeues the fiber on its pool (lets other tasks run first).
@@ -116,13 +120,20 @@ struct coro_access {
   static std::coroutine_handle<task_promise<T>> release_frame(task<T>& t) noexcept {
     return std::exchange(t.h_, {});
   }
+  template <class T>
+  static std::coroutine_handle<task_promise<T>> frame(const task<T>& t) noexcept {
+    return t.h_;
+  }
 };
+
+struct join_waiter;
 
 // What every lf task's promise holds: who awaits it and which fiber it runs in.
 struct task_promise_base {
   std::coroutine_handle<> continuation;  // the awaiting frame; null: this is a fiber's root
   coro_fiber* fiber = nullptr;           // set when the task is started or awaited
   root_base* root = nullptr;             // the fiber's state, when this is its root task
+  join_waiter* arrival = nullptr;        // when_all's first child: where it arrives when done
   std::exception_ptr error;
 
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -338,6 +349,10 @@ template <class P>
 std::coroutine_handle<> task_promise_base::final_awaiter::await_suspend(std::coroutine_handle<P> h) noexcept {
   task_promise_base& p = h.promise();
   if (p.continuation) return transfer_to(p.continuation);  // back to the awaiter (symmetric transfer)
+  // when_all's first child, run inline in the awaiter's fiber: arrive (the awaiter and
+  // its frame, which owns this one, may be resumed and destroyed by another worker as
+  // soon as wake() counted this arrival: nothing here is touched after it).
+  if (p.arrival != nullptr) return transfer_to(p.arrival->wake());
   return transfer_to(static_cast<root_state<typename P::value_type>*>(p.root)->finish(h));
 }
 
@@ -660,64 +675,101 @@ class when_all_awaiter final : detail::join_waiter {
 
   template <detail::lf_promise P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) {
+    if constexpr (sizeof...(T) == 0) {
+      return caller;  // never called: await_ready said ready
+    } else {
+      return start_all(caller);
+    }
+  }
+
+  std::tuple<detail::non_void_t<T>...> await_resume() {
+    if constexpr (sizeof...(T) == 0) {
+      return {};
+    } else {
+      return take_all();
+    }
+  }
+
+ private:
+  template <class P>
+  std::coroutine_handle<> start_all(std::coroutine_handle<P> caller) {
     fiber_ = caller.promise().fiber;
     caller_ = caller;
     worker_pool* pool = fiber_->pool;
     if (pool == nullptr) {
       throw std::logic_error("lf::when_all: the awaiting task runs on no pool (co_await lf::resume_on(pool) first)");
     }
+    // Every task is checked before any starts: a throw here leaves nothing running.
+    if (!std::apply([](const auto&... t) { return (t.valid() && ...); }, tasks_)) {
+      throw std::invalid_argument("lf::when_all: an empty task");
+    }
+    auto& first = std::get<0>(tasks_);
     pending_.store(static_cast<int>(sizeof...(T)) + 1, std::memory_order_relaxed);  // before any child starts
-    // Child 0 runs here, at once; the others are queued for idle workers to steal.
-    std::coroutine_handle<> first = std::noop_coroutine();
+    // Child 0 runs here, at once, inline in this fiber: no fiber of its own (no state, no
+    // registry entry, no queue trip); its final_suspend arrives here (task_promise_base::
+    // arrival) instead of resuming an awaiter. The others are fibers of their own, queued
+    // on this worker's deque for idle workers to steal.
+    const auto h0 = detail::coro_access::frame(first);
+    h0.promise().fiber = fiber_;
+    h0.promise().arrival = this;
     std::size_t i = 0;
     std::apply(
         [&](auto&... t) {
-          std::apply(
-              [&](auto&... h) {
-                (start_child(pool, t, h, i++ == 0 ? &first : nullptr), ...);
-              },
-              handles_);
+          std::apply([&](auto&... h) { ((i++ == 0 ? void() : start_child(pool, t, h)), ...); }, handles_);
         },
         tasks_);
     (void)arrive();  // never the last: child 0 has not run yet
-    return detail::transfer_to(first);
+    return detail::transfer_to(h0);
   }
 
-  std::tuple<detail::non_void_t<T>...> await_resume() {
+  // Child 0's result is in its own frame (which tasks_ still owns); the others' in their
+  // fibers' states. Every result is taken (destroyed or moved) before the first error,
+  // by position, is rethrown.
+  std::tuple<detail::non_void_t<T>...> take_all() {
     std::exception_ptr first_error;
-    auto take = [&](auto& h) {
-      using H = std::remove_reference_t<decltype(h)>;
-      using S = typename H::stored;
-      try {
+    auto values = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<detail::non_void_t<T>...>{take_at<I>(first_error)...};  // in order: braces
+    }(std::index_sequence_for<T...>{});
+    if (first_error) std::rethrow_exception(first_error);
+    return values;
+  }
+
+  template <std::size_t I>
+  auto take_at(std::exception_ptr& first_error) {
+    using S = detail::non_void_t<std::tuple_element_t<I, std::tuple<T...>>>;
+    try {
+      if constexpr (I == 0) {
+        auto& promise = detail::coro_access::frame(std::get<0>(tasks_)).promise();
+        if constexpr (std::is_same_v<S, std::monostate> && std::is_void_v<decltype(promise.take())>) {
+          promise.take();
+          return S{};
+        } else {
+          return S(promise.take());
+        }
+      } else {
+        auto& h = std::get<I>(handles_);
         if constexpr (std::is_same_v<S, std::monostate> && std::is_void_v<decltype(h.take())>) {
           h.take();
           return S{};
         } else {
           return S(h.take());
         }
-      } catch (...) {
-        if (!first_error) first_error = std::current_exception();
-        return S{};
       }
-    };
-    auto values = std::apply([&](auto&... h) { return std::tuple<detail::non_void_t<T>...>{take(h)...}; }, handles_);
-    if (first_error) std::rethrow_exception(first_error);
-    return values;
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+      return S{};
+    }
   }
 
  private:
   template <class U>
-  void start_child(worker_pool* pool, task<U>& t, join_handle<U>& h, std::coroutine_handle<>* run_here) {
+  void start_child(worker_pool* pool, task<U>& t, join_handle<U>& h) {
     if (!t.valid()) throw std::invalid_argument("lf::when_all: an empty task");
     auto* s = new detail::root_state<U>(detail::coro_access::release_frame(t));
     h = join_handle<U>(s);
     (void)s->register_waiter(*this);  // not started yet: cannot be done
     s->pool = pool;
     detail::coro_access::enlist(*pool, *s);
-    if (run_here != nullptr) {
-      *run_here = s->root_frame();
-      return;
-    }
     s->next = s->root_frame();
     if (!detail::coro_access::schedule(*pool, *s, false)) {  // forked: stealable at once
       detail::coro_registry::remove(*s);
