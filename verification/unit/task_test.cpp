@@ -13,6 +13,8 @@
 #include <thread>
 #include <variant>
 
+#include "patterns/awaitables.hpp"
+#include "patterns/channel.hpp"
 #include "patterns/wait_group.hpp"
 
 namespace {
@@ -196,6 +198,66 @@ TEST(task, when_all_fork_join_computes_fib_on_one_and_two_workers) {
   for (int workers : {1, 2}) {
     lf::worker_pool pool(workers);
     EXPECT_EQ(lf::spawn(pool, fib(15)).get(), fib_plain(15)) << workers << " workers";
+  }
+}
+
+// The first task of a when_all runs inline in the awaiting fiber; these two put it last
+// and not last among the arrivals, on one worker, so each arrival path runs.
+TEST(task, when_all_first_task_that_suspends_and_finishes_last_resumes_the_awaiter) {
+  lf::worker_pool pool(1);
+  lf::channel<int> ch;
+  auto h = lf::go(pool, [&]() -> lf::task<int> {
+    auto first = [](lf::channel<int>& c) -> lf::task<int> { co_return *(co_await lf::recv(c)) + 1; };
+    auto second = [](lf::channel<int>& c) -> lf::task<int> {
+      EXPECT_EQ(co_await lf::send(c, 5), lf::chan_status::ok);  // finishes at once: the receiver waits
+      co_return 100;
+    };
+    auto [a, b] = co_await lf::when_all(first(ch), second(ch));
+    co_return a + b;
+  });
+  EXPECT_EQ(h.get(), 106);
+}
+
+TEST(task, when_all_first_task_that_finishes_first_lets_the_last_child_resume_the_awaiter) {
+  lf::worker_pool pool(1);
+  lf::channel<int> ch;
+  auto h = lf::go(pool, [&]() -> lf::task<int> {
+    auto first = [](lf::channel<int>& c) -> lf::task<int> {
+      co_await lf::yield();  // the second child starts and waits in its receive
+      EXPECT_EQ(co_await lf::send(c, 5), lf::chan_status::ok);
+      co_return 1;
+    };
+    auto second = [](lf::channel<int>& c) -> lf::task<int> { co_return *(co_await lf::recv(c)) * 10; };
+    auto [a, b] = co_await lf::when_all(first(ch), second(ch));
+    co_return a + b;
+  });
+  EXPECT_EQ(h.get(), 51);
+}
+
+// Destroying the pool while the inline first task is suspended destroys its frame (with
+// the awaiting frame that owns it) once, and fails the awaiter's handle.
+TEST(task, destroying_a_pool_while_when_alls_first_task_is_suspended_destroys_its_frame_once) {
+  std::atomic<int> destroyed{0};
+  lf::join_handle<int> h;
+  {
+    lf::worker_pool pool(1);
+    h = lf::go(pool, [&]() -> lf::task<int> {
+      auto parked = [](std::atomic<int>* d) -> lf::task<int> {
+        destruction_counter c{d};
+        co_await suspend_forever{};
+        co_return 0;
+      };
+      auto [a, b] = co_await lf::when_all(parked(&destroyed), plus_one(1));
+      co_return a + b;
+    });
+    pool.wait_idle();
+  }
+  EXPECT_EQ(destroyed.load(), 1);
+  try {
+    (void)h.get();
+    ADD_FAILURE() << "get() returned";
+  } catch (const std::future_error& e) {
+    EXPECT_EQ(e.code(), std::future_errc::broken_promise);
   }
 }
 
