@@ -83,6 +83,7 @@
 #include <variant>
 
 #include "patterns/detail/coro_fiber.hpp"
+#include "patterns/detail/frame_cache.hpp"
 #include "patterns/worker_pool.hpp"
 #include "sync/atomic.hpp"
 #include "sync/thread.hpp"
@@ -138,6 +139,12 @@ struct task_promise_base {
 
   std::suspend_always initial_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { error = std::current_exception(); }
+
+#if LF_CORO_FRAME_CACHE
+  // Frames come from the per-thread frame cache (frame_cache.hpp).
+  static void* operator new(std::size_t n) { return frame_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_deallocate(p, n); }
+#endif
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
@@ -202,6 +209,12 @@ struct join_waiter {
 // A fiber's state, shared by its root frame and its join_handle (two references).
 class root_base : public coro_fiber {
  public:
+#if LF_CORO_FRAME_CACHE
+  // Fiber states come from the frame cache too (the virtual destructor passes the size).
+  static void* operator new(std::size_t n) { return frame_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_deallocate(p, n); }
+#endif
+
   static constexpr int done_bit = 1, awaited_bit = 2, thread_bit = 4, posted_bit = 8;
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: the caller holds a reference
