@@ -98,25 +98,39 @@
 // after wait(); it must not be destroyed while running (the destructor stops the run and
 // waits for it).
 //
-// How it runs (oneTBB's scheme, with errgroup goroutines as tasks). An item is a
-// sequence number and a value; one task carries it through the stages for as long as it
-// can. A serial or parallel(n) stage has a gate (a mutex, the number inside, a buffer):
-// an item that may not enter (the stage is full, or an in-order stage waits for an
-// earlier number) is left in the buffer and its task ends; the task that leaves the
-// stage hands its place to the next eligible buffered item (a new task, or — at the sink
-// — the same task, in a loop). The source is one task at a time: it takes a token (live
-// items < max_live_items), calls the source, starts a task for the next call if a token
-// is left, and carries its own item. The task that finishes an item gives its token back
-// and restarts the source if it was idle for lack of tokens. Progress: every item of an
-// in-order stage's window is live, so the item it waits for is held by a task that will
-// reach it (live items never wait for the source), and the window fits the buffer.
-// Progress guarantee: blocking (the gates are mutexes, run and wait block).
+// How it runs (oneTBB's "the thread carries the token on", with errgroup goroutines as
+// tasks). An item is a sequence number and a value. A carrier is a task that takes the
+// source (one at a time), calls it, and carries the item it got through the stages for
+// as long as it can, then goes back to the source: in the steady state no task is
+// started, nothing is allocated and nothing is woken per item. The source's word holds
+// the live items (tokens), whether a carrier holds the source and whether it ended, so
+// taking the source and a token is one CAS and giving a token back one RMW. A carrier
+// that releases the source with a token left starts another carrier if fewer than the
+// pool's workers run; a carrier that finds the source held, or no token, spins briefly
+// (lf::backoff's spinning phase) and then returns — the holder, and whoever gives a token
+// back, is a carrier that comes back to the source, so none is needed. A gated stage:
+//   serial_in_order  lock-free: a turn word and a reorder ring of max_live_items slots
+//                    (stage_gate); an item that may not enter yet is left in its slot and
+//                    its carrier goes back to the source; the item leaving passes the turn
+//                    on and takes the next one out of the ring if it is there — at the
+//                    sink it runs it in the same loop, elsewhere a new carrier takes it.
+//   serial_out_of_order, parallel(n)  a mutex, the number inside and a FIFO, with the
+//                    same hand-over.
+// Progress: every item of an in-order stage's window is live, so the item it waits for
+// is held by a carrier that will reach it (live items never wait for the source), and
+// the window fits the ring. Progress guarantee: blocking (parallel(n) and out-of-order
+// gates are mutexes, the source is held by one caller, run and wait block); a stage's
+// callable never waits for another's except through the user's own code.
 //
-// Ordering: every datum shared between tasks is under a mutex (the gates, the source's
-// token count) or handed over by the pool's task publication (a task's captures; see
-// worker_pool.hpp), and errgroup's (G1) carries every task's effects to wait(). The
-// stream's running count (S1) is an acq_rel RMW: the thread that brings it to zero has
-// seen every other thread's last send before it closes out().
+// Ordering: (P1)-(P4) on the source's word (in the pipeline class) hand the source's
+// state from caller to caller and order an item's last touch of a ring slot before the
+// slot's next use (a slot is reused only by an item born after this one's token came
+// back); (O1)-(O5) in stage_gate hand a serial stage from item to item and a buffered
+// value from its depositor to the leaver that takes it; the parallel(n) and out-of-order
+// gates are under their mutex; a carrier's captures are handed over by the pool's task
+// publication (worker_pool.hpp), and errgroup's (G1) carries every task's effects to
+// wait(). The stream's running count (S1) is an acq_rel RMW: the thread that brings it to
+// zero has seen every other thread's last send before it closes out().
 #pragma once
 
 #include <cstddef>
@@ -140,6 +154,9 @@
 #include "patterns/errgroup.hpp"
 #include "patterns/worker_pool.hpp"
 #include "sync/atomic.hpp"
+#include "sync/cell.hpp"
+#include "sync/config.hpp"
+#include "sync/thread.hpp"
 
 namespace lf {
 
@@ -449,58 +466,94 @@ struct stage_inputs<In, Stage, Next, Rest...> {
                                        std::declval<typename stage_inputs<out, Next, Rest...>::type>()));
 };
 
-// The gate of a serial or parallel(n) stage (see "How it runs"). All under `m`.
+// The gate of a serial or parallel(n) stage (see "How it runs").
+// serial_in_order: no lock. A turn word holds 2 * next + busy (next: the number that may
+// enter); an item takes the turn with one CAS, or leaves itself in ring slot seq % window
+// (live items span fewer than `window` numbers, so a slot holds one at a time) and looks
+// at the turn again; the leaver passes the turn on, then looks at the next slot. Each side
+// writes, then reads what the other writes: (O2)/(O3) against (O4)/(O5), all seq_cst, so
+// at least one of them sees the other (store buffering); both may, and then the CAS on
+// the turn picks one, which takes the item out of the slot.
+// serial_out_of_order and parallel(n): a mutex, the number inside, a FIFO.
 template <class In>
 class stage_gate {
  public:
   using item = std::pair<std::uint64_t, In>;
+  // What enter() did with the caller's item.
+  enum class entry { entered, buffered, reclaimed };
+
+  stage_gate() = default;
+  stage_gate(const stage_gate&) = delete;
+  stage_gate& operator=(const stage_gate&) = delete;
+  ~stage_gate() { clear(); }
 
   void init(stage_mode mode, std::size_t window) {
+    clear();
     limit_ = mode.limit;
     ordered_ = mode.ordered;
-    next_ = 0;
     active_ = 0;
-    ring_ = std::vector<std::optional<In>>(ordered_ ? window : 0);
-    queue_.clear();
+    turn_.store(0, std::memory_order_relaxed);  // before the run's first task is published
+    window_ = ordered_ ? window : 0;
+    if (window_ != 0) slots_ = std::make_unique<slot[]>(window_);
   }
   // parallel(): no gate at all.
   bool open() const noexcept { return limit_ == 0; }
 
-  // True: the caller may run the stage on (seq, v) now. False: v was moved into the
-  // buffer, and the stage's leaver will hand it on.
-  bool enter(std::uint64_t seq, In& v) {
-    std::lock_guard<std::mutex> lock(m_);
+  // entered: the caller may run the stage on (seq, v) now. buffered: v was moved into the
+  // gate, and the stage's leaver will hand it on. reclaimed (in-order only): v was moved
+  // into the gate and its turn came meanwhile: the caller takes it back with reclaim(seq)
+  // and runs the stage on it.
+  entry enter(std::uint64_t seq, In& v) {
     if (ordered_) {
-      if (active_ == 0 && seq == next_) {
-        active_ = 1;
-        return true;
+      std::uint64_t t = 2 * seq;
+      // (O1) acquire: the previous holder's stage effects (the callable's state); pairs with (O4).
+      if (turn_.load(std::memory_order_relaxed) == t &&
+          turn_.compare_exchange_strong(t, t + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+        return entry::entered;
       }
-      ring_[seq % ring_.size()].emplace(std::move(v));
-      return false;
+      slot& s = slots_[seq % window_];
+      ::new (static_cast<void*>(s.value.write())) In(std::move(v));
+      s.tag.store(seq + 1, std::memory_order_seq_cst);  // (O2) publishes the value to (O5); SB with (O4)
+      t = 2 * seq;
+      if (turn_.load(std::memory_order_seq_cst) == t &&  // (O3) SB with (O4)
+          turn_.compare_exchange_strong(t, t + 1, std::memory_order_acquire, std::memory_order_relaxed)) {  // (O1)
+        return entry::reclaimed;
+      }
+      return entry::buffered;
     }
+    std::lock_guard<std::mutex> lock(m_);
     if (active_ < limit_) {
       ++active_;
-      return true;
+      return entry::entered;
     }
     queue_.emplace_back(seq, std::move(v));
-    return false;
+    return entry::buffered;
   }
 
-  // The caller's item left the stage. Returns the buffered item that now holds its
-  // place (the caller runs it, or starts a task for it), or nothing.
-  std::optional<item> leave() {
-    std::lock_guard<std::mutex> lock(m_);
+  // After enter() said reclaimed: the item, out of its slot (the caller holds the turn).
+  In reclaim(std::uint64_t seq) {
+    slot& s = slots_[seq % window_];
+    s.tag.store(0, std::memory_order_relaxed);  // read again only after the token chain (see "Ordering")
+    return s.value.take();
+  }
+
+  // Item `seq` left the stage. Returns the buffered item that now holds its place (the
+  // caller runs it, or starts a task for it), or nothing.
+  std::optional<item> leave(std::uint64_t seq) {
     if (ordered_) {
-      ++next_;
-      std::optional<In>& slot = ring_[next_ % ring_.size()];
-      if (slot) {
-        std::optional<item> r(std::in_place, next_, std::move(*slot));
-        slot.reset();
-        return r;
+      const std::uint64_t next = seq + 1;
+      // (O4) seq_cst: releases this stage's effects to the next holder's (O1); SB with (O2)/(O3).
+      turn_.store(2 * next, std::memory_order_seq_cst);
+      slot& s = slots_[next % window_];
+      if (s.tag.load(std::memory_order_seq_cst) != next + 1) return std::nullopt;  // (O5) acquire: pairs with (O2)
+      std::uint64_t t = 2 * next;
+      // Its depositor may have taken the turn at (O3): then it runs the item itself.
+      if (!turn_.compare_exchange_strong(t, t + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+        return std::nullopt;
       }
-      active_ = 0;
-      return std::nullopt;
+      return std::optional<item>(std::in_place, next, reclaim(next));
     }
+    std::lock_guard<std::mutex> lock(m_);
     if (!queue_.empty()) {
       std::optional<item> r(std::move(queue_.front()));
       queue_.pop_front();
@@ -510,21 +563,32 @@ class stage_gate {
     return std::nullopt;
   }
 
-  // Destroys what is buffered (after a stopped run).
+  // Destroys what is buffered. Only while no task uses the gate (wait(), after the group).
   void clear() {
+    for (std::size_t i = 0; i < window_; ++i) {
+      if (slots_[i].tag.load(std::memory_order_relaxed) != 0) {
+        slots_[i].tag.store(0, std::memory_order_relaxed);
+        slots_[i].value.destroy();
+      }
+    }
     std::lock_guard<std::mutex> lock(m_);
-    for (auto& slot : ring_) slot.reset();
     queue_.clear();
   }
 
  private:
-  std::mutex m_;
+  struct slot {
+    lf::atomic<std::uint64_t> tag{0};  // seq + 1 while the slot holds item seq; 0: empty
+    lf::cell<In> value;
+  };
+
+  alignas(cache_line) lf::atomic<std::uint64_t> turn_{0};  // in-order: 2 * next + busy
   std::size_t limit_ = 0;
   bool ordered_ = false;
+  std::size_t window_ = 0;
+  std::unique_ptr<slot[]> slots_;  // in-order: seq % window
+  std::mutex m_;                   // the rest: out of order and parallel(n)
   std::size_t active_ = 0;
-  std::uint64_t next_ = 0;              // ordered: the number that may enter next
-  std::vector<std::optional<In>> ring_;  // ordered: seq % window (live items span < window)
-  std::deque<item> queue_;               // unordered: FIFO
+  std::deque<item> queue_;
 };
 
 template <class Tuple, class Seq>
@@ -586,11 +650,8 @@ class pipeline {
   context_error wait() {
     if (!run_) throw std::logic_error("lf::pipeline::wait: no run was started");
     std::exception_ptr e = run_->with.group.wait();
-    bool completed;
-    {
-      std::lock_guard<std::mutex> lock(run_->source_mutex);
-      completed = run_->ended && run_->live == 0;
-    }
+    const std::uint64_t word = run_->sched.load(std::memory_order_relaxed);  // the group's (G1) ordered it
+    const bool completed = (word & ended_bit) != 0 && (word & live_mask) == 0;
     const context_error parent_err = run_->parent.err();
     std::apply([](auto&... g) { (g.clear(), ...); }, run_->gates);  // what a stop left behind
     run_.reset();  // joins threads of its own
@@ -599,13 +660,20 @@ class pipeline {
   }
 
  private:
+  // The run's scheduling word: live items (tokens taken) in the low bits, a carrier
+  // calling the source, the source's end.
+  static constexpr std::uint64_t source_bit = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t ended_bit = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t live_mask = source_bit - 1;
+
   // One run: its contexts (parent -> stop -> the group's), its threads, its gates.
   struct run_state {
     run_state(const context& ctx, worker_pool* pool, std::size_t threads)
         : parent(ctx),
           stop(with_cancel_cause(ctx)),
           own_pool(pool != nullptr ? nullptr : std::make_unique<worker_pool>(static_cast<std::ptrdiff_t>(threads))),
-          with(errgroup::with_context(stop.ctx, pool != nullptr ? *pool : *own_pool)) {}
+          with(errgroup::with_context(stop.ctx, pool != nullptr ? *pool : *own_pool)),
+          max_carriers(static_cast<int>((pool != nullptr ? *pool : *own_pool).workers())) {}
 
     // Done once the run must stop: an exception (the group cancels it), ctx, or ~pipeline.
     bool stopped() const noexcept { return with.ctx.done().ready(); }
@@ -615,11 +683,10 @@ class pipeline {
     std::unique_ptr<worker_pool> own_pool;  // before `with`: destroyed after the group
     errgroup_with_context with;             // with.ctx: what the callables receive
     gate_tuple gates;
-    std::mutex source_mutex;  // live, source_busy, ended
-    std::size_t live = 0;
-    bool source_busy = false;
-    bool ended = false;
-    std::uint64_t next_seq = 0;  // the source's task only
+    const int max_carriers;                              // one per worker: more would only queue
+    alignas(cache_line) lf::atomic<std::uint64_t> sched{0};  // live | source_bit | ended_bit
+    std::uint64_t next_seq = 0;                           // the source's holder only
+    alignas(cache_line) lf::atomic<int> carriers{0};     // carrier tasks started and not returned
   };
 
   static std::size_t validated(std::size_t n) {
@@ -636,79 +703,103 @@ class pipeline {
     if (run_) throw std::logic_error("lf::pipeline::start: the pipeline is running (call wait() first)");
     run_ = std::make_unique<run_state>(ctx, pool, threads);
     init_gates(std::make_index_sequence<stage_count>{});
-    run_->source_busy = true;
     run_state& rs = *run_;
-    rs.with.group.go([this, &rs] { source_step(rs); });
+    rs.carriers.store(1, std::memory_order_relaxed);  // before the task is published
+    rs.with.group.go([this, &rs] { carrier(rs); });
+  }
+  template <std::size_t I>
+  void init_gate() {
+    std::get<I>(run_->gates).init(std::get<I>(stages_).mode, max_live_);
   }
   template <std::size_t... I>
   void init_gates(std::index_sequence<I...>) {
-    (std::get<I>(run_->gates).init(std::get<I>(stages_).mode, max_live_), ...);
+    (init_gate<I>(), ...);
   }
 
-  // Runs while this task owns the source (source_busy).
-  void source_step(run_state& rs) {
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
-      if (rs.stopped() || rs.live == max_live_) {
-        rs.source_busy = false;
-        return;
+  // Starts one more carrier; `item` (optional) is what it carries first.
+  template <class F>
+  void start_carrier(run_state& rs, F first) {
+    rs.carriers.fetch_add(1, std::memory_order_relaxed);  // relaxed: only bounds how many start
+    rs.with.group.go([this, &rs, first = std::move(first)]() mutable {
+      first();
+      carrier(rs);
+    });
+  }
+
+  // A carrier: takes an item from the source and carries it through the stages for as
+  // long as it can, then the next one, until the source is ended, busy or out of tokens
+  // for longer than a short spin (its holder, or whoever returns a token, is a carrier
+  // that comes back here), or the run stopped.
+  void carrier(run_state& rs) {
+    lf::backoff idle;
+    while (!rs.stopped()) {
+      // (P1) acquire: the previous holder's source call and next_seq; pairs with (P2), (P3).
+      // A token's return (P4) releases what its item did, which the slot reuse needs.
+      std::uint64_t w = rs.sched.load(std::memory_order_relaxed);
+      if ((w & ended_bit) != 0) break;
+      if ((w & source_bit) != 0 || (w & live_mask) == max_live_ ||
+          !rs.sched.compare_exchange_weak(w, w + source_bit + 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+        if (!idle.spinning()) break;
+        idle.pause();
+        continue;
       }
-      ++rs.live;
-    }
-    std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);
-    const std::uint64_t seq = rs.next_seq++;
-    bool more;
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
+      idle.reset();
+      std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);
+      const std::uint64_t seq = rs.next_seq++;
       if (!v) {
-        rs.ended = true;
-        --rs.live;
+        // (P2) release: hands the source's state on (nobody calls it again, but wait() reads the word).
+        rs.sched.fetch_add(ended_bit - source_bit - 1, std::memory_order_release);
+        break;
       }
-      more = v && !rs.stopped() && rs.live < max_live_;
-      rs.source_busy = more;
+      // (P3) release: the source call and next_seq, to the next holder's (P1).
+      w = rs.sched.fetch_sub(source_bit, std::memory_order_release);
+      if ((w & live_mask) < max_live_ &&
+          rs.carriers.load(std::memory_order_relaxed) < rs.max_carriers && !rs.stopped()) {
+        start_carrier(rs, [] {});  // a token is left and a worker may be idle
+      }
+      carry<0>(rs, seq, std::move(*v), false);
     }
-    if (!v) return;
-    if (more) rs.with.group.go([this, &rs] { source_step(rs); });
-    carry<0>(rs, seq, std::move(*v), false);
+    rs.carriers.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // An item is done (or dropped): its token goes back, and an idle source restarts.
-  void finish_item(run_state& rs) {
-    bool restart;
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
-      --rs.live;
-      restart = !rs.source_busy && !rs.ended && !rs.stopped();
-      if (restart) rs.source_busy = true;
-    }
-    if (restart) rs.with.group.go([this, &rs] { source_step(rs); });
-  }
+  // An item is done (or dropped): its token goes back. (P4) release: everything the item
+  // did (its ring slots emptied) before the next (P1) that takes this token.
+  void finish_item(run_state& rs) { rs.sched.fetch_sub(1, std::memory_order_release); }
 
   // Carries item `seq` from stage I on; `entered`: it holds its place in stage I's gate.
+  // `cur` is re-emplaced rather than assigned: a stage's input need only be movable.
   template <std::size_t I>
   void carry(run_state& rs, std::uint64_t seq, in_t<I> v, bool entered) {
     auto& gate = std::get<I>(rs.gates);
     auto& st = std::get<I>(stages_);
+    using gate_t = std::remove_reference_t<decltype(gate)>;
+    std::optional<in_t<I>> cur(std::in_place, std::move(v));
     for (;;) {
-      if (rs.stopped()) return;  // v is destroyed here; the run is over for every item
-      if (!entered && !gate.open() && !gate.enter(seq, v)) return;  // buffered: a leaver hands it on
+      if (rs.stopped()) return;  // the item is destroyed here; the run is over for every item
+      if (!entered && !gate.open()) {
+        const auto e = gate.enter(seq, *cur);
+        if (e == gate_t::entry::buffered) return;  // a leaver hands it on
+        if (e == gate_t::entry::reclaimed) cur.emplace(gate.reclaim(seq));
+      }
       if constexpr (I + 1 == stage_count) {
-        detail::invoke_with_context(st.f, rs.with.ctx, std::move(v));
-        std::optional<typename detail::stage_gate<in_t<I>>::item> next;
-        if (!gate.open()) next = gate.leave();
+        detail::invoke_with_context(st.f, rs.with.ctx, std::move(*cur));
+        std::optional<typename gate_t::item> next;
+        if (!gate.open()) next = gate.leave(seq);
         finish_item(rs);
         if (!next) return;
         seq = next->first;  // the sink's next item: run it here, no new task
-        v = std::move(next->second);
+        cur.emplace(std::move(next->second));
         entered = true;
       } else {
-        in_t<I + 1> out = detail::invoke_with_context(st.f, rs.with.ctx, std::move(v));
+        in_t<I + 1> out = detail::invoke_with_context(st.f, rs.with.ctx, std::move(*cur));
+        cur.reset();
         if (!gate.open()) {
-          if (auto next = gate.leave()) {
-            // The task empties its capture before it returns: the pool destroys a task
+          if (auto next = gate.leave(seq)) {
+            // The task empties its capture before it goes on: the pool destroys a task
             // only after the group counted it done, and wait() must not return while a
             // value is still alive.
-            rs.with.group.go([this, &rs, n = std::move(next)]() mutable {
+            start_carrier(rs, [this, &rs, n = std::move(next)]() mutable {
               auto [seq_n, v_n] = std::move(*n);
               n.reset();
               carry<I>(rs, seq_n, std::move(v_n), true);
