@@ -660,8 +660,7 @@ class pipeline {
       }
       if constexpr (I + 1 == stage_count) {
         detail::invoke_with_context(st.f, rs.with.ctx, std::move(*cur));
-        std::optional<typename gate_t::item> next;
-        if (!gate.open()) next = gate.leave(seq);
+        std::optional<typename gate_t::item> next = gate.open() ? std::nullopt : gate.leave(seq);
         finish_item(rs);
         if (!next) return;
         seq = next->first;  // the sink's next item: run it here, no new task
