@@ -539,7 +539,14 @@ class pipeline {
   // calling the source, the source's end.
   static constexpr std::uint64_t source_bit = std::uint64_t{1} << 62;
   static constexpr std::uint64_t ended_bit = std::uint64_t{1} << 63;
-  static constexpr std::uint64_t live_mask = source_bit - 1;
+  static constexpr std::uint64_t take_one = std::uint64_t{1} << 32;  // bits 32..61: takes (a hint)
+  static constexpr std::uint64_t takes_mask = source_bit - take_one;
+  static constexpr std::uint64_t live_mask = take_one - 1;  // max_live_limit < 2^32
+  // The longest a carrier lets the source stay free for the one that took it last: about
+  // 100 ns here (a pause is 30-40 ns on the EPYC this was tuned on), several times what
+  // one carrier takes to bring an item from the source through empty stages and back.
+  static constexpr int max_grace_pauses = 3;
+  static constexpr int max_spawn_shift = 10;  // at most 1024 items between starts
 
   // One run: its contexts (parent -> stop -> the group's), its threads, its gates.
   struct run_state {
@@ -559,9 +566,11 @@ class pipeline {
     errgroup_with_context with;             // with.ctx: what the callables receive
     gate_tuple gates;
     const int max_carriers;                              // one per worker: more would only queue
-    alignas(cache_line) lf::atomic<std::uint64_t> sched{0};  // live | source_bit | ended_bit
+    alignas(cache_line) lf::atomic<std::uint64_t> sched{0};  // live | takes | source_bit | ended_bit
     std::uint64_t next_seq = 0;                           // the source's holder only
     alignas(cache_line) lf::atomic<int> carriers{0};     // carrier tasks started and not returned
+    lf::atomic<int> spawn_shift{0};                       // starts only every 2^shift items (see carrier)
+    lf::atomic<int> grace{max_grace_pauses};              // pauses before taking another's source (see carrier)
   };
 
   static std::size_t validated(std::size_t n) {
@@ -606,20 +615,53 @@ class pipeline {
   // long as it can, then the next one, until the source is ended, busy or out of tokens
   // for longer than a short spin (its holder, or whoever returns a token, is a carrier
   // that comes back here), or the run stopped.
+  // Locality: the carrier that took the source last takes it again at once; another one
+  // first lets it be free for a grace of a few pauses, so that when the stages are short
+  // one carrier runs item after item on its own core (two alternating would move the
+  // source's word, the sink's turn and the callables' state between cores per item), and
+  // when they are long the others take over the idle source a moment later. The grace
+  // adapts (relaxed: a hint, racy updates only mistune it for a while): one pause less
+  // each time the source stayed free through it (long stages: waiting only delays), one
+  // more, up to max_grace_pauses, each time a carrier finds it held by another (short
+  // stages: they contend for it). A carrier that gives up
+  // finding nothing to do doubles the items between later starts of one (spawn_shift),
+  // so short stages do not start and end a carrier over and over; one that takes the
+  // source from another resets it.
   void carrier(run_state& rs) {
     lf::backoff idle;
+    std::uint64_t mine = ~std::uint64_t{0};  // the source's take count after this carrier's last take
     while (!rs.stopped()) {
       // (P1) acquire: the previous holder's source call and next_seq; pairs with (P2), (P3).
       // A token's return (P4) releases what its item did, which the slot reuse needs.
       std::uint64_t w = rs.sched.load(std::memory_order_relaxed);
       if ((w & ended_bit) != 0) break;
-      if ((w & source_bit) != 0 || (w & live_mask) == max_live_ ||
-          !rs.sched.compare_exchange_weak(w, w + source_bit + 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed)) {
-        if (!idle.spinning()) break;
+      bool free = (w & source_bit) == 0 && (w & live_mask) < max_live_;
+      const bool other = (w & takes_mask) != mine;
+      if (free && other) {
+        const int grace = rs.grace.load(std::memory_order_relaxed);
+        if (grace > 0) {
+          for (int i = 0; i < grace; ++i) lf::spin_pause();
+          const std::uint64_t again = rs.sched.load(std::memory_order_relaxed);
+          constexpr std::uint64_t same = takes_mask | source_bit | ended_bit;
+          free = (again & same) == (w & same) && (again & live_mask) < max_live_;
+          if (free) rs.grace.store(grace - 1, std::memory_order_relaxed);  // its taker stayed away: long stages
+          w = again;
+        }
+      } else if ((w & source_bit) != 0 && other) {
+        const int grace = rs.grace.load(std::memory_order_relaxed);  // held by another: short ones
+        if (grace < max_grace_pauses) rs.grace.store(grace + 1, std::memory_order_relaxed);
+      }
+      if (!free || !rs.sched.compare_exchange_weak(w, taken(w), std::memory_order_acquire, std::memory_order_relaxed)) {
+        if (!idle.spinning()) {
+          const int shift = rs.spawn_shift.load(std::memory_order_relaxed);
+          if (shift < max_spawn_shift) rs.spawn_shift.store(shift + 1, std::memory_order_relaxed);
+          break;
+        }
         idle.pause();
         continue;
       }
+      mine = taken(w) & takes_mask;
+      if (other && rs.spawn_shift.load(std::memory_order_relaxed) != 0) rs.spawn_shift.store(0, std::memory_order_relaxed);
       idle.reset();
       std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);
       const std::uint64_t seq = rs.next_seq++;
@@ -630,13 +672,20 @@ class pipeline {
       }
       // (P3) release: the source call and next_seq, to the next holder's (P1).
       w = rs.sched.fetch_sub(source_bit, std::memory_order_release);
-      if ((w & live_mask) < max_live_ &&
-          rs.carriers.load(std::memory_order_relaxed) < rs.max_carriers && !rs.stopped()) {
+      if ((w & live_mask) < max_live_ && rs.carriers.load(std::memory_order_relaxed) < rs.max_carriers &&
+          (seq & ((std::uint64_t{1} << rs.spawn_shift.load(std::memory_order_relaxed)) - 1)) == 0 &&
+          !rs.stopped()) {
         start_carrier(rs, [] {});  // a token is left and a worker may be idle
       }
       carry<0>(rs, seq, std::move(*v), false);
     }
     rs.carriers.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // The source's word after a take: one more token, the source held, the take counted
+  // (the count wraps within its bits; it is only a hint, compared for equality).
+  static std::uint64_t taken(std::uint64_t w) noexcept {
+    return ((w & ~takes_mask) | ((w + take_one) & takes_mask)) + source_bit + 1;
   }
 
   // An item is done (or dropped): its token goes back. (P4) release: everything the item

@@ -1,6 +1,7 @@
 // lf::detail::stage_gate — where lf::pipeline's items enter and leave a gated stage.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -20,9 +21,10 @@ namespace lf::detail {
 // it runs"), in its own header so that the model lane checks it from this very source
 // (verification/model/pipeline_gate_model.cpp).
 // serial_in_order: no lock. A turn word holds 2 * next + busy (next: the number that may
-// enter); an item takes the turn with one CAS, or leaves itself in ring slot seq % window
-// (live items span fewer than `window` numbers, so a slot holds one at a time) and looks
-// at the turn again; the leaver passes the turn on, then looks at the next slot. Each side
+// enter); an item takes the turn with one CAS, or leaves itself in the reorder ring
+// (bit_ceil(window) slots, indexed by seq: live items span fewer than `window` numbers,
+// so a slot holds one at a time) and looks at the turn again; the leaver passes the turn
+// on, then looks at the next number's slot. Each side
 // writes, then reads what the other writes: (O2)/(O3) against (O4)/(O5), all seq_cst, so
 // at least one of them sees the other (store buffering); both may, and then the CAS on
 // the turn picks one, which takes the item out of the slot.
@@ -47,8 +49,9 @@ class stage_gate {
     ordered_ = ordered;
     active_ = 0;
     turn_.store(0, std::memory_order_relaxed);  // before the run's first task is published
-    window_ = ordered_ ? window : 0;
-    if (window_ != 0) slots_ = std::make_unique<slot[]>(window_);
+    // A power of two at least the window: a mask, not a division, per item.
+    slots_count_ = ordered_ ? std::bit_ceil(window) : 0;
+    if (slots_count_ != 0) slots_ = std::make_unique<slot[]>(slots_count_);
   }
   // parallel(): no gate at all.
   bool open() const noexcept { return limit_ == 0; }
@@ -65,7 +68,7 @@ class stage_gate {
           turn_.compare_exchange_strong(t, t + 1, std::memory_order_acquire, std::memory_order_relaxed)) {  // direct
         return entry::entered;
       }
-      slot& s = slots_[seq % window_];
+      slot& s = slots_[seq & (slots_count_ - 1)];
       ::new (static_cast<void*>(s.value.write())) In(std::move(v));
       s.tag.store(seq + 1, std::memory_order_seq_cst);  // (O2) publishes the value to (O5); SB with (O4)
       t = 2 * seq;
@@ -86,7 +89,7 @@ class stage_gate {
 
   // After enter() said reclaimed: the item, out of its slot (the caller holds the turn).
   In reclaim(std::uint64_t seq) {
-    slot& s = slots_[seq % window_];
+    slot& s = slots_[seq & (slots_count_ - 1)];
     s.tag.store(0, std::memory_order_relaxed);  // read again only after the token chain (see "Ordering")
     return s.value.take();
   }
@@ -98,7 +101,7 @@ class stage_gate {
       const std::uint64_t next = seq + 1;
       // (O4) seq_cst: releases this stage's effects to the next holder's (O1); SB with (O2)/(O3).
       turn_.store(2 * next, std::memory_order_seq_cst);
-      slot& s = slots_[next % window_];
+      slot& s = slots_[next & (slots_count_ - 1)];
       if (s.tag.load(std::memory_order_seq_cst) != next + 1) return std::nullopt;  // (O5) acquire: pairs with (O2)
       std::uint64_t t = 2 * next;
       // Its depositor may have taken the turn at (O3): then it runs the item itself.
@@ -119,7 +122,7 @@ class stage_gate {
 
   // Destroys what is buffered. Only while no task uses the gate (wait(), after the group).
   void clear() {
-    for (std::size_t i = 0; i < window_; ++i) {
+    for (std::size_t i = 0; i < slots_count_; ++i) {
       if (slots_[i].tag.load(std::memory_order_relaxed) != 0) {
         slots_[i].tag.store(0, std::memory_order_relaxed);
         slots_[i].value.destroy();
@@ -138,8 +141,8 @@ class stage_gate {
   alignas(cache_line) lf::atomic<std::uint64_t> turn_{0};  // in-order: 2 * next + busy
   std::size_t limit_ = 0;
   bool ordered_ = false;
-  std::size_t window_ = 0;
-  std::unique_ptr<slot[]> slots_;  // in-order: seq % window
+  std::size_t slots_count_ = 0;
+  std::unique_ptr<slot[]> slots_;  // in-order: seq mod slots_count_
   std::mutex m_;                   // the rest: out of order and parallel(n)
   std::size_t active_ = 0;
   std::deque<item> queue_;
