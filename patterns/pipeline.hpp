@@ -546,7 +546,10 @@ class pipeline {
   // 100 ns here (a pause is 30-40 ns on the EPYC this was tuned on), several times what
   // one carrier takes to bring an item from the source through empty stages and back.
   static constexpr int max_grace_pauses = 3;
-  static constexpr int max_spawn_shift = 10;  // at most 1024 items between starts
+  // At most 64 items between starts of a carrier: after a phase of short stages, a
+  // phase of long ones runs on one carrier for at most that many items before a second
+  // one starts (and, taking the source from the first, resets the spacing).
+  static constexpr int max_spawn_shift = 6;
 
   // One run: its contexts (parent -> stop -> the group's), its threads, its gates.
   struct run_state {
@@ -623,13 +626,16 @@ class pipeline {
   // adapts (relaxed: a hint, racy updates only mistune it for a while): one pause less
   // each time the source stayed free through it (long stages: waiting only delays), one
   // more, up to max_grace_pauses, each time a carrier finds it held by another (short
-  // stages: they contend for it). A carrier that gives up
-  // finding nothing to do doubles the items between later starts of one (spawn_shift),
-  // so short stages do not start and end a carrier over and over; one that takes the
-  // source from another resets it.
+  // stages: they contend for it). A carrier that gives up while others kept retaking the
+  // source doubles the items between later starts of one (spawn_shift, up to
+  // 2^max_spawn_shift), so short stages do not start and end a carrier over and over; one
+  // that takes the source from another resets it.
   void carrier(run_state& rs) {
     lf::backoff idle;
-    std::uint64_t mine = ~std::uint64_t{0};  // the source's take count after this carrier's last take
+    constexpr std::uint64_t no_take = ~std::uint64_t{0};
+    std::uint64_t mine = no_take;        // the source's take count after this carrier's last take
+    std::uint64_t first_seen = no_take;  // the take count when this carrier began to wait
+    bool retaken = false;                // ... and whether it changed since
     while (!rs.stopped()) {
       // (P1) acquire: the previous holder's source call and next_seq; pairs with (P2), (P3).
       // A token's return (P4) releases what its item did, which the slot reuse needs.
@@ -652,14 +658,21 @@ class pipeline {
         if (grace < max_grace_pauses) rs.grace.store(grace + 1, std::memory_order_relaxed);
       }
       if (!free || !rs.sched.compare_exchange_weak(w, taken(w), std::memory_order_acquire, std::memory_order_relaxed)) {
+        if (first_seen == no_take) first_seen = w & takes_mask;
+        retaken = retaken || (w & takes_mask) != first_seen;
         if (!idle.spinning()) {
+          // Only short stages space out the starts: the source kept being retaken while
+          // this carrier waited. A source call that blocks (a channel's receive), or
+          // tokens all held by long stages, is no reason to start fewer carriers later.
           const int shift = rs.spawn_shift.load(std::memory_order_relaxed);
-          if (shift < max_spawn_shift) rs.spawn_shift.store(shift + 1, std::memory_order_relaxed);
+          if (retaken && shift < max_spawn_shift) rs.spawn_shift.store(shift + 1, std::memory_order_relaxed);
           break;
         }
         idle.pause();
         continue;
       }
+      first_seen = no_take;
+      retaken = false;
       mine = taken(w) & takes_mask;
       if (other && rs.spawn_shift.load(std::memory_order_relaxed) != 0) rs.spawn_shift.store(0, std::memory_order_relaxed);
       idle.reset();
