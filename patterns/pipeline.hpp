@@ -108,7 +108,13 @@
 // that releases the source with a token left starts another carrier if fewer than the
 // pool's workers run; a carrier that finds the source held, or no token, spins briefly
 // (lf::backoff's spinning phase) and then returns — the holder, and whoever gives a token
-// back, is a carrier that comes back to the source, so none is needed. A gated stage:
+// back, is a carrier that comes back to the source, so none is needed. The carrier that
+// took the source last retakes it at once, the others only after a short adaptive grace:
+// with short stages one carrier runs item after item on its own core, with long ones
+// every worker carries (pipeline::carrier says how the grace and the spacing of carrier
+// starts adapt). No order of items across carriers is promised beyond the modes', and no
+// concurrency between items either (oneTBB promises none): a stage must not wait for
+// another item. A gated stage:
 //   serial_in_order  lock-free: a turn word and a reorder ring of max_live_items slots
 //                    (stage_gate); an item that may not enter yet is left in its slot and
 //                    its carrier goes back to the source; the item leaving passes the turn
