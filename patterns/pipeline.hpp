@@ -645,7 +645,7 @@ class pipeline {
     while (!rs.stopped()) {
       // (P1) acquire: the previous holder's source call and next_seq; pairs with (P2), (P3).
       // A token's return (P4) releases what its item did, which the slot reuse needs.
-      std::uint64_t w = rs.sched.load(std::memory_order_relaxed);
+      std::uint64_t w = rs.sched.load(std::memory_order_relaxed);  // relaxed: a look; the CAS orders
       if ((w & ended_bit) != 0) break;
       bool free = (w & source_bit) == 0 && (w & live_mask) < max_live_;
       const bool other = (w & takes_mask) != mine;
@@ -680,6 +680,8 @@ class pipeline {
       first_seen = no_take;
       retaken = false;
       mine = taken(w) & takes_mask;
+      // grace, spawn_shift and carriers are relaxed: hints that only tune how many carriers
+      // run and when; no datum is handed over through them.
       if (other && rs.spawn_shift.load(std::memory_order_relaxed) != 0) rs.spawn_shift.store(0, std::memory_order_relaxed);
       idle.reset();
       std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);

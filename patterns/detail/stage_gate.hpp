@@ -64,7 +64,7 @@ class stage_gate {
     if (ordered_) {
       std::uint64_t t = 2 * seq;
       // (O1) acquire: the previous holder's stage effects (the callable's state); pairs with (O4).
-      if (turn_.load(std::memory_order_relaxed) == t &&
+      if (turn_.load(std::memory_order_relaxed) == t &&  // relaxed: a look before the CAS, which orders
           turn_.compare_exchange_strong(t, t + 1, std::memory_order_acquire, std::memory_order_relaxed)) {  // direct
         return entry::entered;
       }
