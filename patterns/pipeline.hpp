@@ -98,25 +98,45 @@
 // after wait(); it must not be destroyed while running (the destructor stops the run and
 // waits for it).
 //
-// How it runs (oneTBB's scheme, with errgroup goroutines as tasks). An item is a
-// sequence number and a value; one task carries it through the stages for as long as it
-// can. A serial or parallel(n) stage has a gate (a mutex, the number inside, a buffer):
-// an item that may not enter (the stage is full, or an in-order stage waits for an
-// earlier number) is left in the buffer and its task ends; the task that leaves the
-// stage hands its place to the next eligible buffered item (a new task, or — at the sink
-// — the same task, in a loop). The source is one task at a time: it takes a token (live
-// items < max_live_items), calls the source, starts a task for the next call if a token
-// is left, and carries its own item. The task that finishes an item gives its token back
-// and restarts the source if it was idle for lack of tokens. Progress: every item of an
-// in-order stage's window is live, so the item it waits for is held by a task that will
-// reach it (live items never wait for the source), and the window fits the buffer.
-// Progress guarantee: blocking (the gates are mutexes, run and wait block).
+// How it runs (oneTBB's "the thread carries the token on", with errgroup goroutines as
+// tasks). An item is a sequence number and a value. A carrier is a task that takes the
+// source (one at a time), calls it, and carries the item it got through the stages for
+// as long as it can, then goes back to the source: in the steady state no task is
+// started, nothing is allocated and nothing is woken per item. The source's word holds
+// the live items (tokens), whether a carrier holds the source and whether it ended, so
+// taking the source and a token is one CAS and giving a token back one RMW. A carrier
+// that releases the source with a token left starts another carrier if fewer than the
+// pool's workers run; a carrier that finds the source held, or no token, spins briefly
+// (lf::backoff's spinning phase) and then returns — the holder, and whoever gives a token
+// back, is a carrier that comes back to the source, so none is needed. The carrier that
+// took the source last retakes it at once, the others only after a short adaptive grace:
+// with short stages one carrier runs item after item on its own core, with long ones
+// every worker carries (pipeline::carrier says how the grace and the spacing of carrier
+// starts adapt). No order of items across carriers is promised beyond the modes', and no
+// concurrency between items either (oneTBB promises none): a stage must not wait for
+// another item. A gated stage:
+//   serial_in_order  lock-free: a turn word and a reorder ring of max_live_items slots
+//                    (stage_gate); an item that may not enter yet is left in its slot and
+//                    its carrier goes back to the source; the item leaving passes the turn
+//                    on and takes the next one out of the ring if it is there — at the
+//                    sink it runs it in the same loop, elsewhere a new carrier takes it.
+//   serial_out_of_order, parallel(n)  a mutex, the number inside and a FIFO, with the
+//                    same hand-over.
+// Progress: every item of an in-order stage's window is live, so the item it waits for
+// is held by a carrier that will reach it (live items never wait for the source), and
+// the window fits the ring. Progress guarantee: blocking (parallel(n) and out-of-order
+// gates are mutexes, the source is held by one caller, run and wait block); a stage's
+// callable never waits for another's except through the user's own code.
 //
-// Ordering: every datum shared between tasks is under a mutex (the gates, the source's
-// token count) or handed over by the pool's task publication (a task's captures; see
-// worker_pool.hpp), and errgroup's (G1) carries every task's effects to wait(). The
-// stream's running count (S1) is an acq_rel RMW: the thread that brings it to zero has
-// seen every other thread's last send before it closes out().
+// Ordering: (P1)-(P4) on the source's word (in the pipeline class) hand the source's
+// state from caller to caller and order an item's last touch of a ring slot before the
+// slot's next use (a slot is reused only by an item born after this one's token came
+// back); (O1)-(O5) in stage_gate hand a serial stage from item to item and a buffered
+// value from its depositor to the leaver that takes it; the parallel(n) and out-of-order
+// gates are under their mutex; a carrier's captures are handed over by the pool's task
+// publication (worker_pool.hpp), and errgroup's (G1) carries every task's effects to
+// wait(). The stream's running count (S1) is an acq_rel RMW: the thread that brings it to
+// zero has seen every other thread's last send before it closes out().
 #pragma once
 
 #include <cstddef>
@@ -137,9 +157,12 @@
 
 #include "patterns/channel.hpp"
 #include "patterns/context.hpp"
+#include "patterns/detail/stage_gate.hpp"
 #include "patterns/errgroup.hpp"
 #include "patterns/worker_pool.hpp"
 #include "sync/atomic.hpp"
+#include "sync/config.hpp"
+#include "sync/thread.hpp"
 
 namespace lf {
 
@@ -449,84 +472,6 @@ struct stage_inputs<In, Stage, Next, Rest...> {
                                        std::declval<typename stage_inputs<out, Next, Rest...>::type>()));
 };
 
-// The gate of a serial or parallel(n) stage (see "How it runs"). All under `m`.
-template <class In>
-class stage_gate {
- public:
-  using item = std::pair<std::uint64_t, In>;
-
-  void init(stage_mode mode, std::size_t window) {
-    limit_ = mode.limit;
-    ordered_ = mode.ordered;
-    next_ = 0;
-    active_ = 0;
-    ring_ = std::vector<std::optional<In>>(ordered_ ? window : 0);
-    queue_.clear();
-  }
-  // parallel(): no gate at all.
-  bool open() const noexcept { return limit_ == 0; }
-
-  // True: the caller may run the stage on (seq, v) now. False: v was moved into the
-  // buffer, and the stage's leaver will hand it on.
-  bool enter(std::uint64_t seq, In& v) {
-    std::lock_guard<std::mutex> lock(m_);
-    if (ordered_) {
-      if (active_ == 0 && seq == next_) {
-        active_ = 1;
-        return true;
-      }
-      ring_[seq % ring_.size()].emplace(std::move(v));
-      return false;
-    }
-    if (active_ < limit_) {
-      ++active_;
-      return true;
-    }
-    queue_.emplace_back(seq, std::move(v));
-    return false;
-  }
-
-  // The caller's item left the stage. Returns the buffered item that now holds its
-  // place (the caller runs it, or starts a task for it), or nothing.
-  std::optional<item> leave() {
-    std::lock_guard<std::mutex> lock(m_);
-    if (ordered_) {
-      ++next_;
-      std::optional<In>& slot = ring_[next_ % ring_.size()];
-      if (slot) {
-        std::optional<item> r(std::in_place, next_, std::move(*slot));
-        slot.reset();
-        return r;
-      }
-      active_ = 0;
-      return std::nullopt;
-    }
-    if (!queue_.empty()) {
-      std::optional<item> r(std::move(queue_.front()));
-      queue_.pop_front();
-      return r;
-    }
-    --active_;
-    return std::nullopt;
-  }
-
-  // Destroys what is buffered (after a stopped run).
-  void clear() {
-    std::lock_guard<std::mutex> lock(m_);
-    for (auto& slot : ring_) slot.reset();
-    queue_.clear();
-  }
-
- private:
-  std::mutex m_;
-  std::size_t limit_ = 0;
-  bool ordered_ = false;
-  std::size_t active_ = 0;
-  std::uint64_t next_ = 0;              // ordered: the number that may enter next
-  std::vector<std::optional<In>> ring_;  // ordered: seq % window (live items span < window)
-  std::deque<item> queue_;               // unordered: FIFO
-};
-
 template <class Tuple, class Seq>
 struct gates_of;
 template <class Tuple, std::size_t... I>
@@ -586,11 +531,8 @@ class pipeline {
   context_error wait() {
     if (!run_) throw std::logic_error("lf::pipeline::wait: no run was started");
     std::exception_ptr e = run_->with.group.wait();
-    bool completed;
-    {
-      std::lock_guard<std::mutex> lock(run_->source_mutex);
-      completed = run_->ended && run_->live == 0;
-    }
+    const std::uint64_t word = run_->sched.load(std::memory_order_relaxed);  // the group's (G1) ordered it
+    const bool completed = (word & ended_bit) != 0 && (word & live_mask) == 0;
     const context_error parent_err = run_->parent.err();
     std::apply([](auto&... g) { (g.clear(), ...); }, run_->gates);  // what a stop left behind
     run_.reset();  // joins threads of its own
@@ -599,13 +541,30 @@ class pipeline {
   }
 
  private:
+  // The run's scheduling word: live items (tokens taken) in the low bits, a carrier
+  // calling the source, the source's end.
+  static constexpr std::uint64_t source_bit = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t ended_bit = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t take_one = std::uint64_t{1} << 32;  // bits 32..61: takes (a hint)
+  static constexpr std::uint64_t takes_mask = source_bit - take_one;
+  static constexpr std::uint64_t live_mask = take_one - 1;  // max_live_limit < 2^32
+  // The longest a carrier lets the source stay free for the one that took it last: about
+  // 100 ns here (a pause is 30-40 ns on the EPYC this was tuned on), several times what
+  // one carrier takes to bring an item from the source through empty stages and back.
+  static constexpr int max_grace_pauses = 3;
+  // At most 64 items between starts of a carrier: after a phase of short stages, a
+  // phase of long ones runs on one carrier for at most that many items before a second
+  // one starts (and, taking the source from the first, resets the spacing).
+  static constexpr int max_spawn_shift = 6;
+
   // One run: its contexts (parent -> stop -> the group's), its threads, its gates.
   struct run_state {
     run_state(const context& ctx, worker_pool* pool, std::size_t threads)
         : parent(ctx),
           stop(with_cancel_cause(ctx)),
           own_pool(pool != nullptr ? nullptr : std::make_unique<worker_pool>(static_cast<std::ptrdiff_t>(threads))),
-          with(errgroup::with_context(stop.ctx, pool != nullptr ? *pool : *own_pool)) {}
+          with(errgroup::with_context(stop.ctx, pool != nullptr ? *pool : *own_pool)),
+          max_carriers(static_cast<int>((pool != nullptr ? *pool : *own_pool).workers())) {}
 
     // Done once the run must stop: an exception (the group cancels it), ctx, or ~pipeline.
     bool stopped() const noexcept { return with.ctx.done().ready(); }
@@ -615,11 +574,12 @@ class pipeline {
     std::unique_ptr<worker_pool> own_pool;  // before `with`: destroyed after the group
     errgroup_with_context with;             // with.ctx: what the callables receive
     gate_tuple gates;
-    std::mutex source_mutex;  // live, source_busy, ended
-    std::size_t live = 0;
-    bool source_busy = false;
-    bool ended = false;
-    std::uint64_t next_seq = 0;  // the source's task only
+    const int max_carriers;                              // one per worker: more would only queue
+    alignas(cache_line) lf::atomic<std::uint64_t> sched{0};  // live | takes | source_bit | ended_bit
+    std::uint64_t next_seq = 0;                           // the source's holder only
+    alignas(cache_line) lf::atomic<int> carriers{0};     // carrier tasks started and not returned
+    lf::atomic<int> spawn_shift{0};                       // starts only every 2^shift items (see carrier)
+    lf::atomic<int> grace{max_grace_pauses};              // pauses before taking another's source (see carrier)
   };
 
   static std::size_t validated(std::size_t n) {
@@ -636,79 +596,155 @@ class pipeline {
     if (run_) throw std::logic_error("lf::pipeline::start: the pipeline is running (call wait() first)");
     run_ = std::make_unique<run_state>(ctx, pool, threads);
     init_gates(std::make_index_sequence<stage_count>{});
-    run_->source_busy = true;
     run_state& rs = *run_;
-    rs.with.group.go([this, &rs] { source_step(rs); });
+    rs.carriers.store(1, std::memory_order_relaxed);  // before the task is published
+    rs.with.group.go([this, &rs] { carrier(rs); });
+  }
+  template <std::size_t I>
+  void init_gate() {
+    const stage_mode mode = std::get<I>(stages_).mode;
+    std::get<I>(run_->gates).init(mode.limit, mode.ordered, max_live_);
   }
   template <std::size_t... I>
   void init_gates(std::index_sequence<I...>) {
-    (std::get<I>(run_->gates).init(std::get<I>(stages_).mode, max_live_), ...);
+    (init_gate<I>(), ...);
   }
 
-  // Runs while this task owns the source (source_busy).
-  void source_step(run_state& rs) {
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
-      if (rs.stopped() || rs.live == max_live_) {
-        rs.source_busy = false;
-        return;
+  // Starts one more carrier; `item` (optional) is what it carries first.
+  template <class F>
+  void start_carrier(run_state& rs, F first) {
+    rs.carriers.fetch_add(1, std::memory_order_relaxed);  // relaxed: only bounds how many start
+    rs.with.group.go([this, &rs, first = std::move(first)]() mutable {
+      first();
+      carrier(rs);
+    });
+  }
+
+  // A carrier: takes an item from the source and carries it through the stages for as
+  // long as it can, then the next one, until the source is ended, busy or out of tokens
+  // for longer than a short spin (its holder, or whoever returns a token, is a carrier
+  // that comes back here), or the run stopped.
+  // Locality: the carrier that took the source last takes it again at once; another one
+  // first lets it be free for a grace of a few pauses, so that when the stages are short
+  // one carrier runs item after item on its own core (two alternating would move the
+  // source's word, the sink's turn and the callables' state between cores per item), and
+  // when they are long the others take over the idle source a moment later. The grace
+  // adapts (relaxed: a hint, racy updates only mistune it for a while): one pause less
+  // each time the source stayed free through it (long stages: waiting only delays), one
+  // more, up to max_grace_pauses, each time a carrier finds it held by another (short
+  // stages: they contend for it). A carrier that gives up while others kept retaking the
+  // source doubles the items between later starts of one (spawn_shift, up to
+  // 2^max_spawn_shift), so short stages do not start and end a carrier over and over; one
+  // that takes the source from another resets it.
+  void carrier(run_state& rs) {
+    lf::backoff idle;
+    constexpr std::uint64_t no_take = ~std::uint64_t{0};
+    std::uint64_t mine = no_take;        // the source's take count after this carrier's last take
+    std::uint64_t first_seen = no_take;  // the take count when this carrier began to wait
+    bool retaken = false;                // ... and whether it changed since
+    while (!rs.stopped()) {
+      // (P1) acquire: the previous holder's source call and next_seq; pairs with (P2), (P3).
+      // A token's return (P4) releases what its item did, which the slot reuse needs.
+      std::uint64_t w = rs.sched.load(std::memory_order_relaxed);  // relaxed: a look; the CAS orders
+      if ((w & ended_bit) != 0) break;
+      bool free = (w & source_bit) == 0 && (w & live_mask) < max_live_;
+      const bool other = (w & takes_mask) != mine;
+      if (free && other) {
+        const int grace = rs.grace.load(std::memory_order_relaxed);
+        if (grace > 0) {
+          for (int i = 0; i < grace; ++i) lf::spin_pause();
+          const std::uint64_t again = rs.sched.load(std::memory_order_relaxed);
+          constexpr std::uint64_t same = takes_mask | source_bit | ended_bit;
+          free = (again & same) == (w & same) && (again & live_mask) < max_live_;
+          if (free) rs.grace.store(grace - 1, std::memory_order_relaxed);  // its taker stayed away: long stages
+          w = again;
+        }
+      } else if ((w & source_bit) != 0 && other) {
+        const int grace = rs.grace.load(std::memory_order_relaxed);  // held by another: short ones
+        if (grace < max_grace_pauses) rs.grace.store(grace + 1, std::memory_order_relaxed);
       }
-      ++rs.live;
-    }
-    std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);
-    const std::uint64_t seq = rs.next_seq++;
-    bool more;
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
+      if (!free || !rs.sched.compare_exchange_weak(w, taken(w), std::memory_order_acquire, std::memory_order_relaxed)) {
+        if (first_seen == no_take) first_seen = w & takes_mask;
+        retaken = retaken || (w & takes_mask) != first_seen;
+        if (!idle.spinning()) {
+          // Only short stages space out the starts: the source kept being retaken while
+          // this carrier waited. A source call that blocks (a channel's receive), or
+          // tokens all held by long stages, is no reason to start fewer carriers later.
+          const int shift = rs.spawn_shift.load(std::memory_order_relaxed);
+          if (retaken && shift < max_spawn_shift) rs.spawn_shift.store(shift + 1, std::memory_order_relaxed);
+          break;
+        }
+        idle.pause();
+        continue;
+      }
+      first_seen = no_take;
+      retaken = false;
+      mine = taken(w) & takes_mask;
+      // grace, spawn_shift and carriers are relaxed: hints that only tune how many carriers
+      // run and when; no datum is handed over through them.
+      if (other && rs.spawn_shift.load(std::memory_order_relaxed) != 0) rs.spawn_shift.store(0, std::memory_order_relaxed);
+      idle.reset();
+      std::optional<in_t<0>> v = detail::invoke_with_context(source_.f, rs.with.ctx);
+      const std::uint64_t seq = rs.next_seq++;
       if (!v) {
-        rs.ended = true;
-        --rs.live;
+        // (P2) release: hands the source's state on (nobody calls it again, but wait() reads the word).
+        rs.sched.fetch_add(ended_bit - source_bit - 1, std::memory_order_release);
+        break;
       }
-      more = v && !rs.stopped() && rs.live < max_live_;
-      rs.source_busy = more;
+      // (P3) release: the source call and next_seq, to the next holder's (P1).
+      w = rs.sched.fetch_sub(source_bit, std::memory_order_release);
+      if ((w & live_mask) < max_live_ && rs.carriers.load(std::memory_order_relaxed) < rs.max_carriers &&
+          (seq & ((std::uint64_t{1} << rs.spawn_shift.load(std::memory_order_relaxed)) - 1)) == 0 &&
+          !rs.stopped()) {
+        start_carrier(rs, [] {});  // a token is left and a worker may be idle
+      }
+      carry<0>(rs, seq, std::move(*v), false);
     }
-    if (!v) return;
-    if (more) rs.with.group.go([this, &rs] { source_step(rs); });
-    carry<0>(rs, seq, std::move(*v), false);
+    rs.carriers.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // An item is done (or dropped): its token goes back, and an idle source restarts.
-  void finish_item(run_state& rs) {
-    bool restart;
-    {
-      std::lock_guard<std::mutex> lock(rs.source_mutex);
-      --rs.live;
-      restart = !rs.source_busy && !rs.ended && !rs.stopped();
-      if (restart) rs.source_busy = true;
-    }
-    if (restart) rs.with.group.go([this, &rs] { source_step(rs); });
+  // The source's word after a take: one more token, the source held, the take counted
+  // (the count wraps within its bits; it is only a hint, compared for equality).
+  static std::uint64_t taken(std::uint64_t w) noexcept {
+    return ((w & ~takes_mask) | ((w + take_one) & takes_mask)) + source_bit + 1;
   }
+
+  // An item is done (or dropped): its token goes back. (P4) release: everything the item
+  // did (its ring slots emptied) before the next (P1) that takes this token.
+  void finish_item(run_state& rs) { rs.sched.fetch_sub(1, std::memory_order_release); }
 
   // Carries item `seq` from stage I on; `entered`: it holds its place in stage I's gate.
+  // `cur` is re-emplaced rather than assigned: a stage's input need only be movable.
   template <std::size_t I>
   void carry(run_state& rs, std::uint64_t seq, in_t<I> v, bool entered) {
     auto& gate = std::get<I>(rs.gates);
     auto& st = std::get<I>(stages_);
+    using gate_t = std::remove_reference_t<decltype(gate)>;
+    std::optional<in_t<I>> cur(std::in_place, std::move(v));
     for (;;) {
-      if (rs.stopped()) return;  // v is destroyed here; the run is over for every item
-      if (!entered && !gate.open() && !gate.enter(seq, v)) return;  // buffered: a leaver hands it on
+      if (rs.stopped()) return;  // the item is destroyed here; the run is over for every item
+      if (!entered && !gate.open()) {
+        const auto e = gate.enter(seq, *cur);
+        if (e == gate_t::entry::buffered) return;  // a leaver hands it on
+        if (e == gate_t::entry::reclaimed) cur.emplace(gate.reclaim(seq));
+      }
       if constexpr (I + 1 == stage_count) {
-        detail::invoke_with_context(st.f, rs.with.ctx, std::move(v));
-        std::optional<typename detail::stage_gate<in_t<I>>::item> next;
-        if (!gate.open()) next = gate.leave();
+        detail::invoke_with_context(st.f, rs.with.ctx, std::move(*cur));
+        std::optional<typename gate_t::item> next = gate.open() ? std::nullopt : gate.leave(seq);
         finish_item(rs);
         if (!next) return;
         seq = next->first;  // the sink's next item: run it here, no new task
-        v = std::move(next->second);
+        cur.emplace(std::move(next->second));
         entered = true;
       } else {
-        in_t<I + 1> out = detail::invoke_with_context(st.f, rs.with.ctx, std::move(v));
+        in_t<I + 1> out = detail::invoke_with_context(st.f, rs.with.ctx, std::move(*cur));
+        cur.reset();
         if (!gate.open()) {
-          if (auto next = gate.leave()) {
-            // The task empties its capture before it returns: the pool destroys a task
+          if (auto next = gate.leave(seq)) {
+            // The task empties its capture before it goes on: the pool destroys a task
             // only after the group counted it done, and wait() must not return while a
             // value is still alive.
-            rs.with.group.go([this, &rs, n = std::move(next)]() mutable {
+            start_carrier(rs, [this, &rs, n = std::move(next)]() mutable {
               auto [seq_n, v_n] = std::move(*n);
               n.reset();
               carry<I>(rs, seq_n, std::move(v_n), true);

@@ -5,7 +5,7 @@
 //     after a cancellation or an exception, at most once, and nothing is left alive (a
 //     live-instance count of the item type returns to zero);
 //   * a serial stage never has two items inside (a meter), a parallel(n) stage never
-//     more than n;
+//     more than n; never more than max_live_items between the source and the sink;
 //   * a serial_in_order stage sees the source's order (each item is the previous + 1),
 //     so an in-order sink's deliveries are exactly a prefix 0..k-1;
 //   * stream stages (fan_out, fan_out_ordered, merge): the sum and count of what comes
@@ -97,11 +97,25 @@ struct run_record {
   explicit run_record(std::uint64_t n) : delivered(new std::atomic<std::uint8_t>[n]()), n_(n) {}
   std::unique_ptr<std::atomic<std::uint8_t>[]> delivered;
   std::atomic<std::uint64_t> produced{0};
+  // Items between the source's return and the sink's call: at most the window, whichever
+  // carrier took each one (the bound is on tokens, taken before the source is called and
+  // given back after the sink returned, so this count stays under it).
+  std::atomic<long> in_flight{0};
+  std::atomic<long> most_in_flight{0};
+  std::size_t window = 0;
   std::uint64_t n_;
+
+  void born() {
+    const long now = in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+    long m = most_in_flight.load(std::memory_order_relaxed);
+    while (now > m && !most_in_flight.compare_exchange_weak(m, now, std::memory_order_relaxed)) {
+    }
+  }
 
   // Every item once (complete) or at most once (stopped); an in-order sink: a prefix.
   void verify(bool complete, bool in_order_sink) const {
     const std::uint64_t made = produced.load();
+    EXPECT_LE(most_in_flight.load(), static_cast<long>(window)) << "more items live than max_live_items";
     if (complete) {
       EXPECT_EQ(made, n_);
     }
@@ -137,10 +151,12 @@ lf::context_error run_pipeline(const std::vector<lf::stage_mode>& modes, std::si
                                run_record& rec, std::vector<std::unique_ptr<stage_check>>& checks,
                                const lf::context& ctx, lf::worker_pool* pool, Fault fault) {
   for (lf::stage_mode m : modes) checks.push_back(std::make_unique<stage_check>(m));
+  rec.window = window;
   auto source = lf::source([&rec, n, &fault, i = std::uint64_t{0}]() mutable -> std::optional<item> {
     if (i == n) return std::nullopt;
     fault(i, -1);
     rec.produced.fetch_add(1, std::memory_order_relaxed);
+    rec.born();
     return item(i++);
   });
   auto middle = [&](std::size_t k) {
@@ -156,6 +172,7 @@ lf::context_error run_pipeline(const std::vector<lf::stage_mode>& modes, std::si
     checks[last]->enter(v.seq);
     fault(v.seq, static_cast<int>(last));
     rec.delivered[v.seq].fetch_add(1, std::memory_order_relaxed);
+    rec.in_flight.fetch_sub(1, std::memory_order_relaxed);
     checks[last]->leave();
   });
   auto go = [&](auto& p) { return pool != nullptr ? p.run(ctx, *pool) : p.run(ctx, 4); };

@@ -5,8 +5,9 @@
 // taken from the input while one item is slow, bad window), lf::pipeline (each mode's
 // promise: in order, one at a time, at most n at once; max_live_items; own threads and a
 // pool, run from a worker of a pool of one; exceptions from the source, a stage and the
-// sink; a parent cancelled before and during the run; destruction while running; every
-// value destroyed; bad arguments). No sleeps: tests wait on channels, promises, atomics
+// sink; a parent cancelled before and during the run, and mid-carry; one carrier
+// carrying every item; items that are only move-constructible; destruction while
+// running; every value destroyed; bad arguments). No sleeps: tests wait on channels, promises, atomics
 // and contexts.
 #include <gtest/gtest.h>
 
@@ -433,6 +434,88 @@ TEST(pipeline, one_live_item_runs_the_items_one_by_one) {
   EXPECT_EQ(p.run(lf::background(), 2), lf::context_error::none);
   ASSERT_EQ(out.size(), 100u);
   EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));  // one live item: nothing can overtake
+}
+
+// A carrier takes an item from the source and carries it through every stage, then goes
+// back to the source: on a pool of one worker one task runs the whole run, however many
+// items (no task per item), and the in-order stages and the live bound still hold.
+TEST(pipeline, one_carrier_runs_every_item_through_every_stage_in_order_within_the_bound) {
+  lf::worker_pool pool(1);
+  std::atomic<int> live{0};
+  int most = 0;
+  std::vector<int> middle, out;
+  lf::pipeline p(3, lf::source([&, i = 0]() mutable -> std::optional<int> {
+                   if (i == 1000) return std::nullopt;
+                   most = std::max(most, live.fetch_add(1) + 1);
+                   return i++;
+                 }),
+                 lf::stage(lf::serial_in_order,
+                           [&](int v) {
+                             middle.push_back(v);
+                             return v;
+                           }),
+                 lf::stage(lf::parallel(), [](int v) { return v + 1; }),
+                 lf::sink(lf::serial_in_order, [&](int v) {
+                   out.push_back(v);
+                   live.fetch_sub(1);
+                 }));
+  EXPECT_EQ(p.run(lf::background(), pool), lf::context_error::none);
+  pool.wait_idle();  // completed() counts a task after its body returned
+  EXPECT_LE(pool.completed(), 2u);  // one carrier (and at most one more, never one per item)
+  EXPECT_LE(most, 3);
+  ASSERT_EQ(middle.size(), 1000u);
+  ASSERT_EQ(out.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(middle[static_cast<std::size_t>(i)], i);
+    ASSERT_EQ(out[static_cast<std::size_t>(i)], i + 1);
+  }
+}
+
+// An item carried from one stage to the next checks the run first: a stage that cancels
+// the run mid-carry keeps its own item, and every later one, out of the next stage.
+TEST(pipeline, a_cancel_in_mid_carry_keeps_that_item_out_of_the_next_stage) {
+  {
+    auto [ctx, cancel] = lf::with_cancel(lf::background());
+    std::vector<int> out;
+    lf::worker_pool pool(2);
+    lf::pipeline p(4, lf::source([i = 0]() mutable -> std::optional<counted> {
+                     if (i == 100000) return std::nullopt;
+                     return counted(i++);
+                   }),
+                   lf::stage(lf::serial_in_order,
+                             [cancel = cancel](counted c) {
+                               if (c.v == 300) cancel();
+                               return c;
+                             }),
+                   lf::stage(lf::parallel(), [](counted c) { return c; }),
+                   lf::sink(lf::serial_in_order, [&](counted c) { out.push_back(c.v); }));
+    EXPECT_EQ(p.run(ctx, pool), lf::context_error::canceled);
+    EXPECT_LT(out.size(), 301u);  // item 300 was cancelled on its way: it never reaches the sink
+    for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], static_cast<int>(i));
+  }
+  EXPECT_EQ(counted::alive.load(), 0);  // the items in flight and in the reorder rings were destroyed
+}
+
+// A stage's input need only be move-constructible: the gates and the sink's hand-over
+// re-emplace values rather than assign them.
+TEST(pipeline, items_need_only_be_move_constructible) {
+  struct only_movable {
+    std::unique_ptr<int> p;
+    explicit only_movable(int v) : p(std::make_unique<int>(v)) {}
+    only_movable(only_movable&&) noexcept = default;
+    only_movable& operator=(only_movable&&) = delete;
+  };
+  std::vector<int> out;
+  lf::pipeline p(4, lf::source([i = 0]() mutable -> std::optional<only_movable> {
+                   if (i == 2000) return std::nullopt;
+                   return std::optional<only_movable>(std::in_place, i++);
+                 }),
+                 lf::stage(lf::serial_in_order, [](only_movable v) { return v; }),
+                 lf::stage(lf::parallel(), [](only_movable v) { return v; }),
+                 lf::sink(lf::serial_in_order, [&](only_movable v) { out.push_back(*v.p); }));
+  EXPECT_EQ(p.run(lf::background(), 3), lf::context_error::none);
+  ASSERT_EQ(out.size(), 2000u);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(out[static_cast<std::size_t>(i)], i);
 }
 
 TEST(pipeline, an_empty_source_completes_without_calling_the_sink) {
