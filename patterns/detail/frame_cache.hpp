@@ -5,11 +5,16 @@
 // about 240,000 frames and 120,000 fiber states, and glibc's malloc keeps only 7 blocks
 // per size in its per-thread cache, so a deep fork-join burst goes to the arena's bins
 // (measured: malloc and free were a quarter of fib(25)'s time on 2 workers). Each thread
-// here keeps freed blocks in its own lists, one per 64-byte size class up to 1 KiB, at
-// most 32 blocks per class (at most ~280 KiB per thread, all of it freed when the thread
+// here keeps freed blocks in its own lists, one per 16-byte size class up to 512 bytes, at
+// most 32 blocks per class (at most ~270 KiB per thread, all of it freed when the thread
 // exits). A block freed on another thread than the one that made it joins the freeing
 // thread's list, as in malloc's own per-thread cache. Larger frames, full lists, and
 // frees during or after the thread's exit go to ::operator new / delete.
+// Why 16 bytes: glibc's chunks are multiples of 16 already, so a miss asks malloc for
+// the size it would have been asked anyway, and its own per-size bins stay as they were.
+// With 64-byte classes, frames and fiber states of different sizes met in one malloc
+// bin; a spawner's burst then overflowed it and the frees from the other worker fought
+// the spawner for the arena's lock (measured: coro_spawn_join lost 40%, in futex waits).
 //
 // Off under AddressSanitizer and ThreadSanitizer (a cached block would hide a use after
 // free from the one and an ordering from the other) and under the model checker (Relacy
@@ -39,8 +44,8 @@ namespace lf::detail {
 
 class frame_cache {
  public:
-  static constexpr std::size_t granule = 64;
-  static constexpr std::size_t classes = 16;  // blocks of 64, 128, ..., 1024 bytes
+  static constexpr std::size_t granule = 16;
+  static constexpr std::size_t classes = 32;  // blocks of 16, 32, ..., 512 bytes
   static constexpr std::uint32_t per_class = 32;
 
   // The class of an n-byte request, or `classes` when it is too large to cache.

@@ -19,9 +19,9 @@ using lf::detail::frame_deallocate;
 TEST(frame_cache, a_freed_block_serves_the_next_request_of_its_class) {
   void* p = frame_allocate(100);
   frame_deallocate(p, 100);
-  void* q = frame_allocate(120);  // 100 and 120 bytes are both in the 128-byte class
+  void* q = frame_allocate(110);  // 100 and 110 bytes are both in the 112-byte class
   EXPECT_EQ(p, q);
-  frame_deallocate(q, 120);
+  frame_deallocate(q, 110);
 }
 
 TEST(frame_cache, a_class_keeps_at_most_per_class_blocks_and_frees_the_rest) {
@@ -29,7 +29,7 @@ TEST(frame_cache, a_class_keeps_at_most_per_class_blocks_and_frees_the_rest) {
     std::vector<void*> blocks;
     for (std::uint32_t i = 0; i < frame_cache::per_class + 8; ++i) blocks.push_back(frame_allocate(64));
     for (void* p : blocks) frame_deallocate(p, 64);
-    EXPECT_EQ(frame_cache::mine()->cached(0), frame_cache::per_class);
+    EXPECT_EQ(frame_cache::mine()->cached(frame_cache::class_of(64)), frame_cache::per_class);
   }).join();
 }
 
@@ -42,13 +42,13 @@ TEST(frame_cache, requests_past_the_largest_class_bypass_the_cache) {
   }).join();
 }
 
-TEST(frame_cache, sizes_map_to_classes_of_64_bytes) {
+TEST(frame_cache, sizes_map_to_classes_of_16_bytes_up_to_512) {
   EXPECT_EQ(frame_cache::class_of(0), 0u);
   EXPECT_EQ(frame_cache::class_of(1), 0u);
-  EXPECT_EQ(frame_cache::class_of(64), 0u);
-  EXPECT_EQ(frame_cache::class_of(65), 1u);
-  EXPECT_EQ(frame_cache::class_of(1024), 15u);
-  EXPECT_EQ(frame_cache::class_of(1025), frame_cache::classes);
+  EXPECT_EQ(frame_cache::class_of(16), 0u);
+  EXPECT_EQ(frame_cache::class_of(17), 1u);
+  EXPECT_EQ(frame_cache::class_of(512), 31u);
+  EXPECT_EQ(frame_cache::class_of(513), frame_cache::classes);
 }
 
 // A block freed by a thread_local destroyed after the thread's cache (constructed before
