@@ -55,42 +55,44 @@ struct ping_pong_pair {
 // thread's latency between reading `rounds` and queueing the task a margin of thousands.
 constexpr long cap = 100'000;
 
-void wait_until_running(const ping_pong_pair& p) {
-  while (p.rounds.load() < 100) std::this_thread::yield();
-}
+// A pool of one worker running the pair, seen running (100 round trips) when made. The
+// pool is declared after the pair and destroyed before it.
+struct running_pair {
+  ping_pong_pair p;
+  lf::worker_pool pool{1};
+  lf::join_handle<void> a = p.ping(pool, cap);
+  lf::join_handle<void> b = p.pong(pool);
+  running_pair() {
+    while (p.rounds.load() < 100) std::this_thread::yield();
+  }
+  void join() {
+    a.get();
+    b.get();
+  }
+};
 
 TEST(coro_scheduling, a_task_from_outside_runs_while_two_coroutines_wake_each_other_on_one_worker) {
-  lf::worker_pool pool(1);
-  ping_pong_pair p;
-  auto a = p.ping(pool, cap);
-  auto b = p.pong(pool);
-  wait_until_running(p);
+  running_pair r;
   std::atomic<long> rounds_when_run{-1};
-  pool.detach([&] {  // from outside the pool: the injection queue
-    rounds_when_run.store(p.rounds.load());
-    p.stop.store(true);
+  r.pool.detach([&] {  // from outside the pool: the injection queue
+    rounds_when_run.store(r.p.rounds.load());
+    r.p.stop.store(true);
   });
-  a.get();
-  b.get();
+  r.join();
   EXPECT_GE(rounds_when_run.load(), 100) << "the task ran before the pair was running";
-  EXPECT_LT(p.rounds.load(), cap) << "the queued task did not run while the pair ran";
+  EXPECT_LT(r.p.rounds.load(), cap) << "the queued task did not run while the pair ran";
 }
 
 TEST(coro_scheduling, a_task_in_the_workers_own_deque_runs_while_two_coroutines_wake_each_other) {
-  lf::worker_pool pool(1);
-  ping_pong_pair p;
-  auto a = p.ping(pool, cap);
-  auto b = p.pong(pool);
-  wait_until_running(p);
+  running_pair r;
   // A coroutine submits the task from the worker: it goes to the worker's own deque.
-  auto c = lf::go(pool, [&]() -> lf::task<void> {
-    pool.detach([&] { p.stop.store(true); });
+  auto c = lf::go(r.pool, [&]() -> lf::task<void> {
+    r.pool.detach([&] { r.p.stop.store(true); });
     co_return;
   });
   c.get();
-  a.get();
-  b.get();
-  EXPECT_LT(p.rounds.load(), cap) << "the task in the worker's deque did not run while the pair ran";
+  r.join();
+  EXPECT_LT(r.p.rounds.load(), cap) << "the task in the worker's deque did not run while the pair ran";
 }
 
 // A plain task wakes a coroutine (it lands in that worker's next slot) and then keeps
