@@ -128,12 +128,7 @@ void add_barrier_benchmarks() {
     }
   }
   add_calibration();
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+  describe_build(LF_BENCH_BUILD_FLAGS);
 }
 
 }  // namespace

@@ -95,12 +95,7 @@ void add_breaker_benchmarks() {
   (add<B<true>>("breaker_execute_interval_1thread", execute_closed<B<true>, 1>, calls), ...);
   (add<B<true>>("breaker_execute_interval_2threads", execute_closed<B<true>, 2>, calls), ...);
   add_calibration();
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+  describe_build(LF_BENCH_BUILD_FLAGS);
 }
 
 }  // namespace

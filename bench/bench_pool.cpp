@@ -415,12 +415,7 @@ void add_pool_benchmarks() {
   (add<P>("pool_parallel_for", parallel_axpy<P>, count(for_elements)), ...);
   add_calibration();
   benchmark::AddCustomContext("pool threads", std::to_string(pool_threads()));
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+  describe_build(LF_BENCH_BUILD_FLAGS);
 }
 
 }  // namespace

@@ -133,11 +133,6 @@ int main(int argc, char** argv) {
   lf_bench::add_limiter<lf_bench::lf_limiter>();
   lf_bench::add_limiter<lf_bench::mutex_limiter>();
   lf_bench::add_calibration();
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+  lf_bench::describe_build(LF_BENCH_BUILD_FLAGS);
   return lf_bench::run_benchmarks(argc, argv);
 }

@@ -262,12 +262,7 @@ void describe_rcu() {
   benchmark::AddCustomContext("urcu-memb uses membarrier", urcu_memb_has_sys_membarrier ? "yes" : "no");
   benchmark::AddCustomContext("urcu-bp uses membarrier", urcu_bp_has_sys_membarrier ? "yes" : "no");
   benchmark::AddCustomContext("qsbr quiescent-state period", std::to_string(qsbr_period));
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", LF_BENCH_BUILD_FLAGS);
+  describe_build(LF_BENCH_BUILD_FLAGS);
 }
 
 }  // namespace

@@ -442,6 +442,17 @@ inline void add_calibration() {
       ->Unit(benchmark::kMillisecond);
 }
 
+// Records in the JSON context how this binary was built (compiler and flags), so the
+// report states it from the run itself.
+inline void describe_build(const std::string& build_flags) {
+#if defined(__clang__)
+  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
+#endif
+  benchmark::AddCustomContext("build flags", build_flags);
+}
+
 // Records in the JSON context what each queue really holds and how this binary was
 // built, so the report states both from the run itself.
 template <class... Q>
@@ -450,12 +461,7 @@ void describe(const std::string& build_flags) {
                                std::to_string(std::make_unique<Q>(queue_capacity)->capacity())),
    ...);
   benchmark::AddCustomContext("requested capacity", std::to_string(queue_capacity));
-#if defined(__clang__)
-  benchmark::AddCustomContext("compiler", "clang " __clang_version__);
-#elif defined(__GNUC__)
-  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
-#endif
-  benchmark::AddCustomContext("build flags", build_flags);
+  describe_build(build_flags);
 }
 
 // The main of each bench binary, after it has registered its benchmarks. The JSON context
