@@ -725,12 +725,9 @@ class when_all_awaiter final : detail::join_waiter {
     const auto h0 = detail::coro_access::frame(first);
     h0.promise().fiber = fiber_;
     h0.promise().arrival = this;
-    std::size_t i = 0;
-    std::apply(
-        [&](auto&... t) {
-          std::apply([&](auto&... h) { ((i++ == 0 ? void() : start_child(pool, t, h)), ...); }, handles_);
-        },
-        tasks_);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (start_child(pool, std::get<I + 1>(tasks_), std::get<I + 1>(handles_)), ...);
+    }(std::make_index_sequence<sizeof...(T) - 1>{});
     (void)arrive();  // never the last: child 0 has not run yet
     return detail::transfer_to(h0);
   }
@@ -750,23 +747,19 @@ class when_all_awaiter final : detail::join_waiter {
   template <std::size_t I>
   auto take_at(std::exception_ptr& first_error) {
     using S = detail::non_void_t<std::tuple_element_t<I, std::tuple<T...>>>;
+    auto take = [](auto& from) {  // a promise (child 0) or a join_handle: take() returns T
+      if constexpr (std::is_void_v<decltype(from.take())>) {
+        from.take();
+        return S{};
+      } else {
+        return S(from.take());
+      }
+    };
     try {
       if constexpr (I == 0) {
-        auto& promise = detail::coro_access::frame(std::get<0>(tasks_)).promise();
-        if constexpr (std::is_same_v<S, std::monostate> && std::is_void_v<decltype(promise.take())>) {
-          promise.take();
-          return S{};
-        } else {
-          return S(promise.take());
-        }
+        return take(detail::coro_access::frame(std::get<0>(tasks_)).promise());
       } else {
-        auto& h = std::get<I>(handles_);
-        if constexpr (std::is_same_v<S, std::monostate> && std::is_void_v<decltype(h.take())>) {
-          h.take();
-          return S{};
-        } else {
-          return S(h.take());
-        }
+        return take(std::get<I>(handles_));
       }
     } catch (...) {
       if (!first_error) first_error = std::current_exception();
@@ -774,10 +767,9 @@ class when_all_awaiter final : detail::join_waiter {
     }
   }
 
- private:
+  // Children 1.. (checked valid by start_all): fibers of their own, queued for stealing.
   template <class U>
   void start_child(worker_pool* pool, task<U>& t, join_handle<U>& h) {
-    if (!t.valid()) throw std::invalid_argument("lf::when_all: an empty task");
     auto* s = new detail::root_state<U>(detail::coro_access::release_frame(t));
     h = join_handle<U>(s);
     (void)s->register_waiter(*this);  // not started yet: cannot be done
@@ -804,7 +796,7 @@ class when_all_awaiter final : detail::join_waiter {
   }
 
   std::tuple<task<T>...> tasks_;
-  std::tuple<join_handle<T>...> handles_;
+  std::tuple<join_handle<T>...> handles_;  // the 0th stays empty: child 0 runs inline, its result in its frame
   detail::coro_fiber* fiber_ = nullptr;
   std::coroutine_handle<> caller_;
   lf::atomic<int> pending_{0};

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <variant>
 
 #include "patterns/awaitables.hpp"
@@ -259,6 +260,38 @@ TEST(task, destroying_a_pool_while_when_alls_first_task_is_suspended_destroys_it
   } catch (const std::future_error& e) {
     EXPECT_EQ(e.code(), std::future_errc::broken_promise);
   }
+}
+
+TEST(task, when_all_of_one_task_and_of_none) {
+  lf::worker_pool pool(1);
+  auto h = lf::go(pool, []() -> lf::task<int> {
+    auto [a] = co_await lf::when_all(plus_one(1));  // only the inline child
+    auto none = co_await lf::when_all();
+    static_assert(std::tuple_size_v<decltype(none)> == 0);
+    co_return a;
+  });
+  EXPECT_EQ(h.get(), 2);
+}
+
+// Every task is checked before any starts: an empty one throws and none of the others runs.
+TEST(task, when_all_with_an_empty_task_throws_and_starts_none) {
+  lf::worker_pool pool(2);
+  std::atomic<int> ran{0};
+  auto h = lf::go(pool, [&]() -> lf::task<bool> {
+    auto counted = [](std::atomic<int>* r) -> lf::task<int> {
+      r->fetch_add(1);
+      co_return 1;
+    };
+    try {
+      (void)co_await lf::when_all(counted(&ran), lf::task<int>{}, counted(&ran));
+    } catch (const std::invalid_argument&) {
+      co_return true;
+    }
+    co_return false;
+  });
+  EXPECT_TRUE(h.get());
+  pool.wait_idle();
+  EXPECT_EQ(ran.load(), 0);
 }
 
 TEST(task, when_all_without_a_pool_throws_logic_error) {
