@@ -58,6 +58,13 @@
 //   closed execute  load word, add to requests, run, load word, add to the outcome
 //                   counters: no lock, no allocation; no clock read unless a time rule
 //                   (interval, rolling buckets, slow calls, a time-based window) needs it.
+//                   With one bucket and no rate window (gobreaker's default settings, or
+//                   a fixed interval) requests and successes are counted in stripes
+//                   picked by lf::thread_index() (detail::breaker_stripe): a success writes
+//                   its stripe's line only, so concurrent callers share no written line.
+//                   A failure writes a 16-byte mark (the failure run and the success total
+//                   it saw) from which both consecutive counts follow
+//                   (detail::stamped_failure_run, ordering (F1), (F2) there).
 //   half-open admit one CAS on the requests word that checks the limit and increments
 //                   (stamped_count::add_one_if): exact under any interleaving.
 //   transitions     CAS the expected word to word|busy; write the new generation's data;
@@ -284,6 +291,25 @@ class basic_circuit_breaker {
 
   static std::uint32_t stamp(std::uint64_t epoch) noexcept { return static_cast<std::uint32_t>(epoch); }
 
+  // Stripes of a striped breaker (see detail::breaker_stripe): a power of two; threads
+  // whose indices share a stripe share its line, and stay exact (its words are RMWs).
+#if defined(LF_MODEL_RELACY)
+  static constexpr std::size_t stripe_count = 2;  // the model's 3 threads: two share one
+#else
+  static constexpr std::size_t stripe_count = 16;
+#endif
+
+  // A generation counted in stripes: closed or metrics-only, in a breaker that has them.
+  bool striped(breaker_state m) const noexcept {
+    return stripes_ != nullptr && (m == breaker_state::closed || m == breaker_state::metrics_only);
+  }
+  detail::breaker_stripe& own_stripe() const { return stripes_[lf::thread_index() & (stripe_count - 1)]; }
+  std::uint32_t striped_successes(std::uint32_t g) const noexcept {
+    std::uint32_t n = 0;
+    for (std::size_t i = 0; i < stripe_count; ++i) n += stripes_[i].successes.read(g);
+    return n;
+  }
+
   ticks now_ticks() const { return Clock::now().time_since_epoch().count(); }
 
   static ticks to_ticks(std::chrono::nanoseconds d) {
@@ -339,6 +365,9 @@ class basic_circuit_breaker {
     }
     rated_ = s.failure_rate_threshold > 0 || s.slow_call_rate_threshold > 0;
     slow_calls_ = s.slow_call_rate_threshold > 0;
+    if (!rolling_ && !rated_) {
+      stripes_ = std::make_unique<detail::breaker_stripe[]>(stripe_count);
+    }
     time_window_ = s.sliding_window_type == sliding_window::time_based;
     if (rated_) {
       wsize_ = s.sliding_window_size;
@@ -517,8 +546,22 @@ class basic_circuit_breaker {
       c.total_failures += b.failures.read(stamp(e));
       c.total_exclusions += b.exclusions.read(stamp(e));
     }
-    const detail::run_value r =
-        run_after.successes + run_after.failures != 0 ? run_after : aggregate_run().read(stamp(v.base));
+    const bool given = run_after.successes + run_after.failures != 0;
+    detail::run_value r = run_after;
+    if (striped(v.mode())) {
+      // The stripes are added up once, after the failure mark is read (F2).
+      const std::uint32_t g = stamp(v.base);
+      const detail::run_value marked = failure_run_.read(g, [&] {
+        for (std::size_t i = 0; i < stripe_count; ++i) {
+          c.requests += stripes_[i].requests.read(g);
+          c.total_successes += stripes_[i].successes.read(g);
+        }
+        return c.total_successes;
+      });
+      if (!given) r = marked;
+    } else if (!given) {
+      r = aggregate_run().read(stamp(v.base));
+    }
     c.consecutive_successes = r.successes;
     c.consecutive_failures = r.failures;
     return c;
@@ -557,7 +600,19 @@ class basic_circuit_breaker {
     const bool failure = o == outcome::failure;
     detail::run_value run{};
     bool trip = false;
-    if (in_window) {
+    if (striped(mode)) {
+      // One bucket, no rate window: a success writes its stripe and decides nothing; a
+      // failure counts in the bucket, extends the failure run and asks ready_to_trip.
+      const std::uint32_t g = stamp(v.base);
+      if (!failure) {
+        (void)own_stripe().successes.add(g, 1);
+        return;
+      }
+      if (b.failures.add(g, 1) < 0) return;  // a newer epoch: late
+      const std::uint32_t len = failure_run_.add_failure(g, [&] { return striped_successes(g); });
+      if (len == 0) return;
+      run = detail::run_value{0, len};
+    } else if (in_window) {
       if ((failure ? b.failures : b.successes).add(stamp(e_age), 1) < 0) return;  // a newer epoch: late
       bool ok = true;
       if (rolling_) (void)b.run.add(stamp(e_age), failure, ok);
@@ -644,6 +699,7 @@ class basic_circuit_breaker {
   ticks second_ = 0;
   std::unique_ptr<detail::breaker_bucket[]> buckets_;
   std::unique_ptr<detail::rate_bucket[]> window_;
+  std::unique_ptr<detail::breaker_stripe[]> stripes_;  // one bucket and no rate window only
 
   // Read by every call, written only by transitions: one line, shared by all readers.
   alignas(cache_line) lf::atomic<std::uint64_t> state_{static_cast<std::uint64_t>(breaker_state::closed) |
@@ -655,6 +711,8 @@ class basic_circuit_breaker {
   // The aggregate run of a rolling window (aggregate_run()), on a line of its own.
   alignas(cache_line) mutable detail::stamped_run run_;
   detail::stamped_count wcalls_;  // count-based window: calls taken in this generation
+  // The consecutive counts of a striped generation, on a line of its own.
+  alignas(cache_line) mutable detail::stamped_failure_run failure_run_;
 };
 
 template <class Clock>
@@ -740,7 +798,8 @@ auto basic_circuit_breaker<Clock>::allow() -> token {
       }
       default: {  // closed, metrics_only
         const std::uint64_t e = v.base + v.age;
-        if (bucket(e).requests.add(stamp(e), 1) < 0) continue;  // a roll or a new generation raced us
+        detail::stamped_count& requests = stripes_ != nullptr ? own_stripe().requests : bucket(e).requests;
+        if (requests.add(stamp(e), 1) < 0) continue;  // a roll or a new generation raced us
         return token(this, v.gen(), v.age, slow_calls_ ? now.get() : 0, breaker_error::none, mode);
       }
     }

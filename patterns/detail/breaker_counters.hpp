@@ -165,6 +165,76 @@ struct alignas(64) breaker_bucket {
   stamped_run run;  // the bucket's own consecutive counts; with one bucket, the breaker's
 };
 
+// One thread's share of a striped generation's requests and successes. A breaker with
+// one bucket and no rate window counts its closed (and metrics-only) calls in stripes
+// picked by lf::thread_index(), so a call that succeeds writes only its stripe's line:
+// threads that call the breaker concurrently do not move one counts line between their
+// cores on every call. Readers add the stripes up.
+#if defined(LF_MODEL_RELACY)
+struct breaker_stripe {
+#else
+struct alignas(64) breaker_stripe {
+#endif
+  stamped_count requests;
+  stamped_count successes;
+};
+
+// The consecutive counts of a striped generation. Successes never write it: a failure
+// records the length of the failure run and the generation's success total it saw, and
+//     consecutive_failures  = that length, if the success total is still what it saw, else 0
+//     consecutive_successes = the success total now - the total the last failure saw
+// (the whole total before the generation's first failure). The total only grows, so
+// "unchanged" means "no success since". Ordering (numbers as in the breaker's header):
+//   (F1) a failure's CAS is release and its loads of the mark acquire: the stripe reads
+//        of the failure that wrote a mark happen before those of the failure that reads
+//        it, so by read-read coherence the later failure never sees a smaller total
+//        (which would restart the run and invent successes).
+//   (F2) a reader loads the mark (acquire) before it adds the stripes up, for the same
+//        reason: its total is never below the mark's.
+class stamped_failure_run {
+ public:
+  struct mark {
+    std::uint32_t stamp = 0;
+    std::uint32_t failures = 0;
+    std::uint32_t successes_at = 0;
+    std::uint32_t unused = 0;  // keeps the word 16 bytes with no padding bits
+    friend bool operator==(const mark&, const mark&) = default;  // the model's CAS compares with ==
+    template <class Stream>  // the model checker prints the values it traces
+    friend Stream& operator<<(Stream& os, const mark& m) {
+      return os << m.failures << "f@" << m.stamp << "/s" << m.successes_at;
+    }
+  };
+
+  // Appends one failure for `stamp`; total() adds up the generation's successes. The
+  // run's length after it, or 0 when the word already counts a newer epoch.
+  template <class Total>
+  std::uint32_t add_failure(std::uint32_t stamp, Total total) {
+    mark m = word_.load(std::memory_order_acquire);  // (F1) acquire: pairs with the release CAS
+    for (;;) {
+      if (m.stamp != stamp && static_cast<std::int32_t>(stamp - m.stamp) < 0) return 0;
+      const std::uint32_t s = total();
+      const bool same_run = m.stamp == stamp && m.successes_at == s && m.failures != 0;
+      const mark next{stamp, same_run ? m.failures + 1 : 1, s, 0};
+      // (F1) release: our stripe reads come before any failure that builds on this mark.
+      if (word_.compare_exchange_weak(m, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        return next.failures;
+      }
+    }
+  }
+
+  // The consecutive counts for `stamp`, total() being read after the mark (F2).
+  template <class Total>
+  run_value read(std::uint32_t stamp, Total total) const {
+    const mark m = word_.load(std::memory_order_acquire);  // (F2) acquire: pairs with (F1)'s release
+    const std::uint32_t s = total();
+    if (m.stamp != stamp || m.failures == 0) return run_value{s, 0};
+    return s == m.successes_at ? run_value{0, m.failures} : run_value{s - m.successes_at, 0};
+  }
+
+ private:
+  lf::atomic_wide<mark> word_{mark{}};
+};
+
 // One bucket of a resilience4j-style rate window: calls, failures and slow calls.
 struct rate_bucket {
   stamped_count calls;

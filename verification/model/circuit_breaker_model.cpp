@@ -12,14 +12,23 @@
 //                              50); another looks at the state at the same instant: it
 //                              must never see half-open, which it would if it read the
 //                              open state without the open period's start time.
+//   striped_runs_are_linearizable  two failures and a success on a closed breaker that
+//                              counts in stripes (2 stripes here, so two threads share
+//                              one): the consecutive counts each failure hands to
+//                              ready_to_trip, and the final counts, must be those of one
+//                              order of the three calls. A failure that added up the
+//                              successes without synchronising with the failure before it
+//                              could see fewer than that one did, and restart the run.
 //
 // Search: random, 100,000 schedules each (2-3 threads, a handful of atomic steps each).
 // A check-then-increment admission needs two admitters to interleave between one
 // load and one store; a dropped generation check needs the reset to land before the
 // report: one preemption each. The stale start time needs a weak-memory read that Relacy
-// offers on every schedule where the reader comes after the trip. The three mutants in
+// offers on every schedule where the reader comes after the trip, and so does the stale
+// stripe read of a relaxed failure mark. The four mutants in
 // verification/mutants/circuit_breaker.cmake are each killed within the first thousands
-// of schedules.
+// of schedules (the relaxed mark at the second).
+#include <algorithm>
 #include <cstdint>
 
 #include "patterns/circuit_breaker.hpp"
@@ -96,6 +105,53 @@ struct stale_outcome_is_dropped : rl::test_suite<stale_outcome_is_dropped, 2> {
   }
 };
 
+// What ready_to_trip was handed, per thread (set in before(), written by the threads).
+lf::breaker_counts seen_by[3];
+
+struct striped_runs_are_linearizable : rl::test_suite<striped_runs_are_linearizable, 3> {
+  static lf::breaker_settings never_trips() {
+    lf::breaker_settings s;
+    s.ready_to_trip = [](const lf::breaker_counts& c) {
+      seen_by[lf::thread_index()] = c;
+      return false;
+    };
+    return s;
+  }
+  breaker br{never_trips()};
+
+  void before() {
+    for (auto& c : seen_by) c = {};
+  }
+
+  void thread(unsigned index) {
+    auto t = br.allow();
+    RL_ASSERT(t);
+    t.done(index == 2);  // threads 0 and 1 fail, thread 2 succeeds
+  }
+
+  void after() {
+    const lf::breaker_counts end = br.counts();
+    RL_ASSERT(end.requests == 3 && end.total_successes == 1 && end.total_failures == 2);
+    // Some order of the three calls must explain every observation.
+    unsigned order[3] = {0, 1, 2};
+    bool explained = false;
+    do {
+      std::uint32_t s = 0, f = 0;
+      bool fits = true;
+      for (unsigned who : order) {
+        if (who == 2) {
+          ++s, f = 0;
+        } else {
+          ++f, s = 0;
+          fits = fits && seen_by[who].consecutive_failures == f && seen_by[who].consecutive_successes == 0;
+        }
+      }
+      explained = explained || (fits && end.consecutive_successes == s && end.consecutive_failures == f);
+    } while (std::next_permutation(order, order + 3));
+    RL_ASSERT(explained);
+  }
+};
+
 struct trip_publishes_open_period : rl::test_suite<trip_publishes_open_period, 2> {
   int clock_at_zero = (model_now_ns = 0);  // the breaker's first generation starts at 0
   breaker br{settings(1)};
@@ -127,5 +183,6 @@ int main(int argc, char** argv) {
           LF_MODEL_CASE("half_open_admits_at_most_max_requests", search::random(100000), half_open_admits_at_most_max_requests),
           LF_MODEL_CASE("stale_outcome_is_dropped", search::random(100000), stale_outcome_is_dropped),
           LF_MODEL_CASE("trip_publishes_open_period", search::random(100000), trip_publishes_open_period),
+          LF_MODEL_CASE("striped_runs_are_linearizable", search::random(100000), striped_runs_are_linearizable),
       });
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -586,6 +587,44 @@ TEST_F(circuit_breaker, gobreakers_lenient_settings_are_accepted) {
   fail_n(h, 1);
   clk::advance(24h);
   EXPECT_EQ(h.counts().total_failures, 1u);
+}
+
+// A breaker with one bucket counts closed calls in 16 stripes picked by thread index; 40
+// threads put at least two on every stripe (its words are RMWs, so sharing one must stay
+// exact). Each thread runs 500 calls, the 25th of every 50 a failure (ready_to_trip never
+// fires: failures of different threads may be consecutive), ending with successes: the
+// totals must come out exact, and calls made alone after the join decide the runs.
+TEST_F(circuit_breaker, striped_counts_stay_exact_with_more_threads_than_stripes) {
+  lf::breaker_settings s;
+  s.ready_to_trip = [](const lf::breaker_counts&) { return false; };
+  breaker b(s);
+  constexpr int threads = 40, calls = 500;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&b] {
+      for (int i = 1; i <= calls; ++i) {
+        auto tok = b.allow();
+        ASSERT_TRUE(tok);
+        tok.done(i % 50 != 25);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  lf::breaker_counts c = b.counts();
+  EXPECT_EQ(c.requests, threads * calls);
+  EXPECT_EQ(c.total_failures, threads * (calls / 50));
+  EXPECT_EQ(c.total_successes, threads * (calls - calls / 50));
+  EXPECT_EQ(c.consecutive_failures, 0u);  // every thread ended with 25 successes
+  EXPECT_GE(c.consecutive_successes, 25u);
+  fail_n(b, 2);
+  c = b.counts();
+  EXPECT_EQ(c.consecutive_failures, 2u);
+  EXPECT_EQ(c.consecutive_successes, 0u);
+  auto tok = b.allow();
+  tok.done(true);
+  c = b.counts();
+  EXPECT_EQ(c.consecutive_failures, 0u);
+  EXPECT_EQ(c.consecutive_successes, 1u);
 }
 
 TEST_F(circuit_breaker, state_names) {
