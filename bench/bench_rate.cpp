@@ -13,6 +13,10 @@
 //   rate_wait_1t             1'000'000 wait(ctx) on a limit never reached, ctx with no
 //                            deadline: every wait returns at once with success.
 // Every call reads the steady clock (time.Now() in Go), as the anchor's Allow does.
+// The allow rows also run `baseline::floor_clock+cas8`: the least any exact one-word
+// limiter does per call — one clock read and one 8-byte CAS of a value that depends on
+// it (GCRA's max(word, t) + cost) on one shared word, no settings, no overflow checks.
+// It is not a limiter; it bounds what one can reach on this machine, beside the targets.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -57,6 +61,18 @@ struct mutex_limiter {
     return good;
   }
   bool wait(const lf::context& ctx) { return lim.wait(ctx); }
+};
+
+struct floor_limiter {
+  static constexpr const char* name = "baseline::floor_clock+cas8";
+  alignas(64) std::atomic<std::int64_t> word{0};
+  bool allow() {
+    const std::int64_t t = clock::now().time_since_epoch().count();
+    std::int64_t w = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(w, (w > t ? w : t) + 1, std::memory_order_relaxed)) {
+    }
+    return true;
+  }
 };
 
 void report(benchmark::State& state, double seconds, std::uint64_t calls, std::uint64_t good) {
@@ -132,6 +148,9 @@ void add_limiter() {
 int main(int argc, char** argv) {
   lf_bench::add_limiter<lf_bench::lf_limiter>();
   lf_bench::add_limiter<lf_bench::mutex_limiter>();
+  const std::uint64_t calls = lf_bench::count(lf_bench::allow_calls, 2);
+  lf_bench::add<lf_bench::floor_limiter>("rate_allow_1t", lf_bench::allow<lf_bench::floor_limiter, 1>, calls);
+  lf_bench::add<lf_bench::floor_limiter>("rate_allow_2t", lf_bench::allow<lf_bench::floor_limiter, 2>, calls);
   lf_bench::add_calibration();
   lf_bench::describe_build(LF_BENCH_BUILD_FLAGS);
   return lf_bench::run_benchmarks(argc, argv);
