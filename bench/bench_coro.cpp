@@ -7,6 +7,8 @@
 //   coro_spawn_join  10^6 tasks started from one task on the pool, then joined. lf: a
 //       coroutine go()es 10^6 one-line coroutines, keeping their join_handles, then
 //       co_awaits each (the awaiting coroutine suspends instead of blocking a worker).
+//       lf::task+wait_group: Go's program — the handles are dropped (the fibers run
+//       detached) and an lf::wait_group counts them down; the spawner co_awaits it.
 //       TBB: task_group::run 10^6 times from a task in the arena, then wait() (it helps).
 //       Each task stores 1 into its own byte; the run checks every byte. tasks_per_second.
 //       Go's row: bench/go's spawnJoin (10^6 goroutines from one, joined by a WaitGroup).
@@ -66,6 +68,7 @@
 #include "patterns/channel.hpp"
 #include "patterns/select.hpp"
 #include "patterns/task.hpp"
+#include "patterns/wait_group.hpp"
 #include "workloads.hpp"
 
 namespace lf_bench {
@@ -84,6 +87,12 @@ struct lf_tasks {
   lf::worker_pool pool;
 };
 
+// Go's shape of spawn+join: detached fibers and a wait group (coro_spawn_join only).
+struct lf_tasks_wg : lf_tasks {
+  static constexpr const char* name = "lf::task+wait_group";
+  using lf_tasks::lf_tasks;
+};
+
 struct tbb_tasks {
   static constexpr const char* name = "tbb::task_group";
   explicit tbb_tasks(unsigned n) : arena(static_cast<int>(n), 0) { arena.initialize(); }
@@ -93,6 +102,19 @@ struct tbb_tasks {
 lf::task<void> mark(unsigned char* byte) {
   *byte = 1;
   co_return;
+}
+
+lf::task<void> mark_done(unsigned char* byte, lf::wait_group& wg) {
+  *byte = 1;
+  wg.done();
+  co_return;
+}
+
+lf::task<void> spawn_all_detached(lf::worker_pool& pool, unsigned char* bytes, std::size_t tasks) {
+  lf::wait_group wg;
+  wg.add(static_cast<int>(tasks));
+  for (std::size_t i = 0; i < tasks; ++i) lf::spawn(pool, mark_done(bytes + i, wg)).detach();
+  co_await lf::wait(wg);
 }
 
 lf::task<void> spawn_all(lf::worker_pool& pool, unsigned char* bytes, std::size_t tasks) {
@@ -125,7 +147,9 @@ void spawn_join(benchmark::State& state, std::uint64_t tasks) {
     std::fill(bytes.begin(), bytes.end(), 0);
     auto p = std::make_unique<P>(pool_threads());
     const clock::time_point start = clock::now();
-    if constexpr (std::is_same_v<P, lf_tasks>) {
+    if constexpr (std::is_same_v<P, lf_tasks_wg>) {
+      lf::spawn(p->pool, spawn_all_detached(p->pool, bytes.data(), bytes.size())).get();
+    } else if constexpr (std::is_same_v<P, lf_tasks>) {
       lf::spawn(p->pool, spawn_all(p->pool, bytes.data(), bytes.size())).get();
     } else {
       p->arena.execute([&] {
@@ -423,6 +447,7 @@ int main(int argc, char** argv) {
   // TBB's default worker count is one less than the CPUs; allow as many as lf's pool has.
   tbb::global_control workers(tbb::global_control::max_allowed_parallelism, pool_threads() + 1);
   add<lf_tasks>("coro_spawn_join", spawn_join<lf_tasks>, count(spawn_tasks));
+  add<lf_tasks_wg>("coro_spawn_join", spawn_join<lf_tasks_wg>, count(spawn_tasks));
   add<tbb_tasks>("coro_spawn_join", spawn_join<tbb_tasks>, count(spawn_tasks));
   add<lf_tasks>("coro_fib_join", fib_join<lf_tasks>);
   add<tbb_tasks>("coro_fib_join", fib_join<tbb_tasks>);

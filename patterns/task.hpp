@@ -127,6 +127,17 @@ struct coro_access {
   }
 };
 
+inline void coro_fiber::run_and_dispose() noexcept {
+  if (registry_ == nullptr) coro_access::enlist(*pool, *this);  // only this thread runs it now
+  current_ = this;
+  run_coroutine(next);  // *this may be gone now
+  current_ = nullptr;
+}
+
+inline void coro_fiber::drop_and_dispose() noexcept {
+  if (registry_ == nullptr) coro_access::enlist(*pool, *this);  // never ran: destroyed at close
+}
+
 struct join_waiter;
 
 // What every lf task's promise holds: who awaits it and which fiber it runs in.
@@ -229,12 +240,8 @@ class root_base : public coro_fiber {
       run_coroutine(frame_);
       return;
     }
-    coro_access::enlist(*p, *this);
-    next = frame_;
-    if (!coro_access::schedule(*p, *this)) {
-      coro_registry::remove(*this);
-      throw coro_access::closed_error(*p);
-    }
+    next = frame_;  // it joins a registry when a worker first runs it
+    if (!coro_access::schedule(*p, *this)) throw coro_access::closed_error(*p);
   }
 
   // The root frame finished (its final_suspend; the frame is destroyed by the caller
@@ -640,11 +647,9 @@ struct resume_on_awaiter {
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     detail::coro_fiber* f = h.promise().fiber;
     worker_pool* from = f->pool;
-    detail::coro_registry::remove(*f);
-    detail::coro_access::enlist(*target, *f);
+    detail::coro_registry::remove(*f);  // it joins one of target's when a worker runs it
     f->pool = target;
     if (detail::post(*f, h)) return true;
-    detail::coro_registry::remove(*f);
     f->pool = from;
     if (from != nullptr) detail::coro_access::enlist(*from, *f);
     refused = true;
@@ -774,10 +779,8 @@ class when_all_awaiter final : detail::join_waiter {
     h = join_handle<U>(s);
     (void)s->register_waiter(*this);  // not started yet: cannot be done
     s->pool = pool;
-    detail::coro_access::enlist(*pool, *s);
-    s->next = s->root_frame();
+    s->next = s->root_frame();  // it joins a registry when a worker first runs it
     if (!detail::coro_access::schedule(*pool, *s, false)) {  // forked: stealable at once
-      detail::coro_registry::remove(*s);
       s->abandon();  // fails the child: counted as finished below
     }
   }

@@ -406,7 +406,7 @@ class worker_pool {
     // parked worker as for any task). Its own line: thieves read it.
     alignas(cache_line) lf::atomic<detail::pool_task*> next{nullptr};
     std::uint32_t next_streak = 0;  // the owner's count against next_streak_limit
-    // Coroutines started on this worker (patterns/task.hpp): see enlist.
+    // Coroutines this worker ran first (patterns/task.hpp): see enlist.
     detail::coro_registry coroutines;
     // Written by the owning worker's thread only; read by introspection.
     lf::atomic<std::uint64_t> completed{0};
@@ -775,7 +775,8 @@ class worker_pool {
   }
 
   // Puts a coroutine in a registry of this pool: the calling worker's, or the one for
-  // coroutines started from outside (coro_fiber.hpp: why there are several).
+  // coroutines dropped or re-registered from outside (coro_fiber.hpp: why there are
+  // several).
   void enlist(detail::coro_fiber& f) {
     (on_this_pool() ? workers_[current_index_]->coroutines : coroutines_).add(f);
   }
@@ -926,8 +927,9 @@ class worker_pool {
   bool joined_ = false;
   const std::uint32_t forks_at_start_;  // fork_watch's generation when the workers started
   lf::atomic<bool> forgotten_{false};   // forget_after_fork ran (a forked child's copy only)
-  // Coroutines started on this pool from outside it or moved to it (patterns/task.hpp);
-  // those started on a worker are in its registry. destroy_coroutines destroys both.
+  // Coroutines registered from outside the pool (patterns/task.hpp: dropped by a
+  // shutdown_now before any worker ran them); those a worker ran first are in its
+  // registry. destroy_coroutines destroys both.
   detail::coro_registry coroutines_;
 };
 

@@ -9,13 +9,15 @@
 // the record afterwards (the resumed frame may finish and free it).
 //
 // The registry lists the fibers that live on a pool, so that a pool being destroyed can
-// destroy those still suspended (see destroy_all). A fiber joins it when it starts on the
-// pool (or moves to it: lf::resume_on) and leaves it when it finishes or moves away. The
-// registry's mutex is taken twice per fiber, not per resumption; a pool keeps one
-// registry per worker (a fiber joins the one of the worker that starts it) and one for
-// fibers started from outside, so that workers forking fibers do not meet on one mutex
-// (measured: one pool-wide registry cost fork-join fib(25) on 2 workers a quarter of its
-// time in that mutex and its futex wake-ups).
+// destroy those still suspended (see destroy_all). A fiber joins it when a worker of the
+// pool first runs it (or, if shutdown_now drops it before that, when it is dropped) and
+// leaves it when it finishes or moves away (lf::resume_on). The registry's mutex is taken
+// twice per fiber, not per resumption; a pool keeps one registry per worker (a fiber joins
+// the one of the worker that first runs it, so a fiber that finishes there takes an
+// uncontended lock twice) and one for fibers dropped from outside. Measured: one pool-wide
+// registry cost fork-join fib(25) on 2 workers a quarter of its time in that mutex and its
+// futex wake-ups; joining the spawner's registry (the worker that forks) put the two
+// workers on one mutex whenever the other one ran the forked fiber.
 #pragma once
 
 #include <coroutine>
@@ -80,15 +82,13 @@ class coro_fiber : public pool_task {
  public:
   coro_fiber() { holds_slot = false; }
 
-  // Runs on a pool worker: resumes the frame that waits to run.
-  void run_and_dispose() noexcept override {
-    current_ = this;
-    run_coroutine(next);  // *this may be gone now
-    current_ = nullptr;
-  }
+  // Runs on a pool worker: resumes the frame that waits to run. A fiber not in a
+  // registry yet (never run on this pool) joins the running worker's first. (task.hpp)
+  void run_and_dispose() noexcept override;
   // shutdown_now dropped the queued resumption: the frame stays suspended, and the
-  // pool's close() destroys it with the other suspended fibers (destroy_all).
-  void drop_and_dispose() noexcept override {}
+  // pool's close() destroys it with the other suspended fibers (destroy_all); a fiber
+  // that never ran joins a registry here for that. (task.hpp)
+  void drop_and_dispose() noexcept override;
   void run() noexcept override {}
 
   // The pool is closing and nothing will ever run this fiber again: destroy its frames,

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <variant>
 
 #include "patterns/awaitables.hpp"
@@ -387,6 +389,72 @@ TEST(task, destroying_a_pool_destroys_its_suspended_coroutines_and_fails_their_h
     }
   }
   EXPECT_THROW(thread_waiter.get(), std::future_error);
+}
+
+// Counts its destruction once, wherever it was moved to: the frame that owns it.
+struct owned_token {
+  std::atomic<int>* n;
+  explicit owned_token(std::atomic<int>* c) : n(c) {}
+  owned_token(owned_token&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+  ~owned_token() {
+    if (n != nullptr) n->fetch_add(1);
+  }
+};
+
+// A fiber joins a registry only when a worker first runs it. shutdown_now drops fibers
+// that never ran, from the injection queue (started from outside) and from a worker's
+// own queue (started by a task on that worker): each must still be destroyed at close,
+// its frame (holding the token) freed once and its handle failed, and none may run.
+TEST(task, shutdown_now_destroys_coroutines_that_never_ran_and_fails_their_handles) {
+  constexpr int n = 50;
+  std::atomic<int> destroyed{0}, ran{0}, blocked{0};
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::vector<lf::join_handle<void>> handles;
+  std::mutex handles_mutex;
+  lf::worker_pool pool(2);
+  auto fiber = [&] {
+    return lf::go(pool, [t = owned_token(&destroyed), &ran]() -> lf::task<void> {
+      ran.fetch_add(1);
+      co_return;
+    });
+  };
+  ASSERT_TRUE(pool.try_detach([&] {  // starts n fibers on its worker, then holds it
+    for (int i = 0; i < n; ++i) {
+      auto h = fiber();
+      std::lock_guard<std::mutex> lock(handles_mutex);
+      handles.push_back(std::move(h));
+    }
+    blocked.fetch_add(1);
+    gate.wait();
+  }));
+  ASSERT_TRUE(pool.try_detach([&] {
+    blocked.fetch_add(1);
+    gate.wait();
+  }));
+  while (blocked.load() != 2) std::this_thread::yield();
+  for (int i = 0; i < n; ++i) handles.push_back(fiber());  // from outside: the injection queue
+  std::thread closer([&] { pool.shutdown_now(); });
+  for (;;) {  // until the pool refuses: it is dropping, and the workers run nothing more
+    try {
+      pool.detach([] {});
+    } catch (const lf::pool_closed&) {
+      break;
+    }
+    std::this_thread::yield();
+  }
+  release.set_value();
+  closer.join();
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(destroyed.load(), 2 * n);
+  for (auto& h : handles) {
+    try {
+      h.get();
+      ADD_FAILURE() << "get() returned";
+    } catch (const std::future_error& e) {
+      EXPECT_EQ(e.code(), std::future_errc::broken_promise);
+    }
+  }
 }
 
 // A coroutine of pool A awaiting a fiber of pool B: destroying A withdraws its wait, and
