@@ -6,6 +6,7 @@
 #pragma once
 
 #include <future>
+#include <thread>
 
 #include "patterns/worker_pool.hpp"
 
@@ -35,5 +36,18 @@ struct held_worker {
     release_gate.set_value();
   }
 };
+
+// Returns once `pool` refuses a submission from outside: its shutdown has begun (and,
+// under shutdown_now, its workers drop whatever they take from now on).
+inline void wait_until_refused(lf::worker_pool& pool) {
+  for (;;) {
+    try {
+      pool.detach([] {});
+    } catch (const lf::pool_closed&) {
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
 
 }  // namespace lf::test

@@ -19,6 +19,7 @@
 #include "patterns/awaitables.hpp"
 #include "patterns/channel.hpp"
 #include "patterns/wait_group.hpp"
+#include "verification/support/held_worker.hpp"
 
 namespace {
 
@@ -62,6 +63,18 @@ struct destruction_counter {
   std::atomic<int>* n;
   ~destruction_counter() { n->fetch_add(1); }
 };
+
+// Every handle's get() reports that its coroutine was destroyed unfinished.
+void expect_broken_promises(std::vector<lf::join_handle<void>>& handles) {
+  for (auto& h : handles) {
+    try {
+      h.get();
+      ADD_FAILURE() << "get() returned";
+    } catch (const std::future_error& e) {
+      EXPECT_EQ(e.code(), std::future_errc::broken_promise);
+    }
+  }
+}
 
 TEST(task, sync_wait_returns_the_value) { EXPECT_EQ(lf::sync_wait(plus_one(41)), 42); }
 
@@ -380,14 +393,7 @@ TEST(task, destroying_a_pool_destroys_its_suspended_coroutines_and_fails_their_h
     handles.pop_back();
   }
   EXPECT_EQ(destroyed.load(), 2 * n);
-  for (auto& h : handles) {
-    try {
-      h.get();
-      ADD_FAILURE() << "get() returned";
-    } catch (const std::future_error& e) {
-      EXPECT_EQ(e.code(), std::future_errc::broken_promise);
-    }
-  }
+  expect_broken_promises(handles);
   EXPECT_THROW(thread_waiter.get(), std::future_error);
 }
 
@@ -435,26 +441,12 @@ TEST(task, shutdown_now_destroys_coroutines_that_never_ran_and_fails_their_handl
   while (blocked.load() != 2) std::this_thread::yield();
   for (int i = 0; i < n; ++i) handles.push_back(fiber());  // from outside: the injection queue
   std::thread closer([&] { pool.shutdown_now(); });
-  for (;;) {  // until the pool refuses: it is dropping, and the workers run nothing more
-    try {
-      pool.detach([] {});
-    } catch (const lf::pool_closed&) {
-      break;
-    }
-    std::this_thread::yield();
-  }
+  lf::test::wait_until_refused(pool);  // dropping: the workers run nothing more
   release.set_value();
   closer.join();
   EXPECT_EQ(ran.load(), 0);
   EXPECT_EQ(destroyed.load(), 2 * n);
-  for (auto& h : handles) {
-    try {
-      h.get();
-      ADD_FAILURE() << "get() returned";
-    } catch (const std::future_error& e) {
-      EXPECT_EQ(e.code(), std::future_errc::broken_promise);
-    }
-  }
+  expect_broken_promises(handles);
 }
 
 // A coroutine of pool A awaiting a fiber of pool B: destroying A withdraws its wait, and

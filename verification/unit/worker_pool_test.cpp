@@ -495,15 +495,7 @@ TEST(worker_pool, parallel_for_on_a_worker_during_a_graceful_shutdown_runs) {
   });
   started.get_future().wait();
   std::thread closer([&] { pool.shutdown(); });
-  // Shutdown has begun once a submission from outside is refused.
-  for (;;) {
-    try {
-      pool.detach([] {});
-    } catch (const lf::pool_closed&) {
-      break;
-    }
-    std::this_thread::yield();
-  }
+  lf::test::wait_until_refused(pool);  // shutdown has begun
   release.set_value();
   EXPECT_EQ(f.get(), 7 + 999LL * 1000 / 2);  // a worker's submissions are still accepted
   closer.join();
