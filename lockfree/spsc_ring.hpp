@@ -21,12 +21,13 @@
 // stamp, on the line it is written to anyway).
 //
 // Why not the index protocol lf used before (Lamport with cached indices, MCRingBuffer):
-// a consumer that catches up with the producer re-reads the producer's index line on
-// every poll and then the slot line, and a producer that catches up re-reads the
-// consumer's index line, which the consumer writes on every pop. Measured in one run on
-// the 2-core machine (slow state, calibration 477 ns; notes/rings-readme.md has both
-// states): 1P1C 210-270 M items/s for this protocol against 46 for the index protocol and
-// 34 for moodycamel's ReaderWriterQueue, and ping-pong 347 ns against 679 and 655.
+// a consumer that catches up with the producer re-reads the producer's index line and
+// then the slot line, two transfers per hand-over. Measured with the peers in one run
+// (notes/rings-readme.md; 2-core machine, slow state, calibration 442-480 ns): ping-pong
+// 358-365 ns against 659-686 for moodycamel's ReaderWriterQueue (0.53x); 1P1C 46-54 M
+// items/s against 40-46 for it. 1P1C runs the ring full here (the consumer is the slower
+// side), and then the producer's probes land on the lines the consumer is reading: that
+// regime, not the hand-over, bounds the throughput (the note has the profile).
 //
 // Requirements on T: move-constructible without throwing (a popped value is moved out
 // of the slot; a throwing move would lose it). Destroying the ring destroys what is left.
@@ -95,8 +96,8 @@ class spsc_ring {
 
   // How far ahead the producer probes for free slots (capped at the ring's size): 64
   // slots are 16 lines of 8-byte values, far enough that a probe that succeeds never
-  // lands on the line the consumer is reading. Measured against 32, 128 and 256 in one
-  // run (notes/rings-readme.md): within the run's noise.
+  // lands on the line the consumer is reading. 32, 128 and 256 measured the same within
+  // the noise of one exploratory run (notes/rings-readme.md).
   static constexpr std::size_t look_ahead = 64;
 
   // Holds at least `capacity` elements (the next power of two, at least 2). Throws
