@@ -5,10 +5,13 @@
 // - The ring's races are one-preemption races: a publication or a slot release that is
 //   not ordered is seen as a DATA RACE on the slot's cell the first time the other side
 //   touches the slot, whatever else interleaves. A random search of 20'000 schedules
-//   over a capacity-1 or capacity-2 ring visits every full/empty boundary many times
-//   (each schedule crosses them on every push), and kills every ordering mutant within
-//   its first hundred iterations; context bound 2 is run for the wrap-around case as the
-//   exhaustive check of two-preemption schedules.
+//   over a ring of 2 slots (the smallest; capacity_one asks for 1) or 4 visits every
+//   full/empty boundary many times (each schedule crosses them on every push), and kills
+//   every ordering mutant within its first hundred iterations; context bound 2 is run for
+//   the wrap-around case as the exhaustive check of two-preemption schedules.
+// - The producer's look-ahead probes min(look_ahead, size) - 1 slots ahead: on these rings
+//   the far probe is the last slot of the ring, so the schedules run both the look-ahead
+//   and the step to the next slot (a probe that fails while the consumer is behind).
 #include <optional>
 #include <vector>
 
