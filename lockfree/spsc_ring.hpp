@@ -23,11 +23,14 @@
 // Why not the index protocol lf used before (Lamport with cached indices, MCRingBuffer):
 // a consumer that catches up with the producer re-reads the producer's index line and
 // then the slot line, two transfers per hand-over. Measured with the peers in one run
-// (notes/rings-readme.md; 2-core machine, slow state, calibration 442-480 ns): ping-pong
-// 358-365 ns against 659-686 for moodycamel's ReaderWriterQueue (0.53x); 1P1C 46-54 M
-// items/s against 40-46 for it. 1P1C runs the ring full here (the consumer is the slower
-// side), and then the producer's probes land on the lines the consumer is reading: that
-// regime, not the hand-over, bounds the throughput (the note has the profile).
+// (bench/results/2026-12-03-epyc-2vcpu-slow-spsc-stamps/README.md; 2-core machine, slow
+// state, calibration 430-480 ns): ping-pong 358-368 ns against 659-705 for moodycamel's
+// ReaderWriterQueue (0.53x) and 646 for the index protocol; bulk (32) 2.2x the index
+// protocol; 1P1C 46-54 M items/s against 40-46 for RWQ; one-thread push+pop ~0.9 ns
+// slower than the index protocol (a second line per slot), on par with RWQ. 1P1C runs the
+// ring full here (the consumer is the slower side), and then the producer's probes land
+// on the lines the consumer is reading: that regime, not the hand-over, bounds the
+// throughput (the note has the profile).
 //
 // Requirements on T: move-constructible without throwing (a popped value is moved out
 // of the slot; a throwing move would lose it). Destroying the ring destroys what is left.
@@ -97,7 +100,8 @@ class spsc_ring {
   // How far ahead the producer probes for free slots (capped at the ring's size): 64
   // slots are 16 lines of 8-byte values, far enough that a probe that succeeds never
   // lands on the line the consumer is reading. 32, 128 and 256 measured the same within
-  // the noise of one exploratory run (notes/rings-readme.md).
+  // the noise of one exploratory run
+  // (bench/results/2026-12-03-epyc-2vcpu-slow-spsc-stamps/README.md).
   static constexpr std::size_t look_ahead = 64;
 
   // Holds at least `capacity` elements (the next power of two, at least 2). Throws
