@@ -501,21 +501,36 @@ class rate_limiter {
     check_n(what, n);
     state s = state_.load(std::memory_order_acquire);  // (R1): allow's load, pairs with (W2)
     config c;
+    fine t = 0;
+    bool have_t = false;
+    bool t_after_load = false;  // t was read after s was loaded
     for (;;) {
       if (!read_slot(s.gen, c)) {
         s = state_.load(std::memory_order_acquire);  // (R1)
         continue;
       }
       if (c.m != mode::finite) [[unlikely]] return take(time_of, n, 0, i64_max, what).ok();
-      const fine t = fine_of(ns(time_of()));  // after the load: see allow()
+      // The clock is read after the first load (see allow()). A CAS that failed because
+      // another caller took tokens retries with the same t, a moment of this call: no
+      // clock read (~25 ns) widens the window in which the next CAS can fail (with two
+      // callers on two cores that re-read made most CASes fail). A grant at that t is
+      // what the sequential algorithm grants at it; a denial is judged only at a t read
+      // after the state it denies on, so a caller stalled since its clock read is not
+      // refused for the stall.
+      if (!have_t) t = fine_of(ns(time_of())), have_t = t_after_load = true;
       // Denied (n > burst, or not due within 1 ns: wait > 0): linearised at the load.
       if (n > c.burst) return false;
       const fine z = taken(s, c, t, n);
-      if (z - t >= one_ns) return false;
+      if (z - t >= one_ns) {
+        if (t_after_load) return false;
+        t = fine_of(ns(time_of())), t_after_load = true;
+        continue;
+      }
       const state next = fine_state(z, s.gen);
       if (next == s) return true;
       // (R1) acquire on failure, as in update(); success publishes nothing.
       if (state_.compare_exchange_weak(s, next, std::memory_order_acquire, std::memory_order_acquire)) return true;
+      t_after_load = false;  // s is newer than t now
     }
   }
 
