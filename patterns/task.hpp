@@ -127,17 +127,6 @@ struct coro_access {
   }
 };
 
-inline void coro_fiber::run_and_dispose() noexcept {
-  if (registry_ == nullptr) coro_access::enlist(*pool, *this);  // only this thread runs it now
-  current_ = this;
-  run_coroutine(next);  // *this may be gone now
-  current_ = nullptr;
-}
-
-inline void coro_fiber::drop_and_dispose() noexcept {
-  if (registry_ == nullptr) coro_access::enlist(*pool, *this);  // never ran: destroyed at close
-}
-
 struct join_waiter;
 
 // What every lf task's promise holds: who awaits it and which fiber it runs in.

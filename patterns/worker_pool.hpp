@@ -659,6 +659,7 @@ class worker_pool {
     t->receive();
     if (gate_ && t->holds_slot) gate_->release();  // it left its queue: room for one more submission
     if (state_.load(std::memory_order_relaxed) == dropping) {
+      register_fiber(t);
       t->drop_and_dispose();  // a submit() task's future now reports broken_promise
       dropped_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -668,6 +669,7 @@ class worker_pool {
       // stop here. A task that forked returns here in the child too: stop there before
       // touching the pool (which the task may have destroyed in the child).
       const std::uint32_t forks = detail::fork_watch::generation();
+      register_fiber(t);
       t->run_and_dispose();
       if (detail::fork_watch::generation() != forks) forked_worker_returned();
       if (orphaned_) return;
@@ -781,6 +783,15 @@ class worker_pool {
     (on_this_pool() ? workers_[current_index_]->coroutines : coroutines_).add(f);
   }
 
+  // A coroutine's fiber joins a registry when a worker first runs it, or when it is
+  // dropped before that (patterns/detail/coro_fiber.hpp): the calling thread took it
+  // from a queue, so it alone touches the fiber now.
+  void register_fiber(detail::pool_task* t) {
+    if (!t->coroutine) return;
+    auto* f = static_cast<detail::coro_fiber*>(t);
+    if (!f->registered()) enlist(*f);
+  }
+
   // Once no worker runs: destroys every suspended coroutine of the pool but `except`.
   void destroy_coroutines(detail::coro_fiber* except) noexcept {
     std::vector<detail::coro_fiber*> lists;
@@ -834,6 +845,7 @@ class worker_pool {
       lot_.unpark_all();  // parked workers help drop what other workers still hold
       while (detail::pool_task* t = injection_.try_pop()) {
         if (gate_ && t->holds_slot) gate_->release();
+        register_fiber(t);
         t->drop_and_dispose();
         dropped_.fetch_add(1, std::memory_order_relaxed);
         finish_one();

@@ -80,15 +80,26 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
 
 class coro_fiber : public pool_task {
  public:
-  coro_fiber() { holds_slot = false; }
+  coro_fiber() {
+    holds_slot = false;
+    coroutine = true;
+  }
 
-  // Runs on a pool worker: resumes the frame that waits to run. A fiber not in a
-  // registry yet (never run on this pool) joins the running worker's first. (task.hpp)
-  void run_and_dispose() noexcept override;
+  // Runs on a pool worker: resumes the frame that waits to run. (A fiber not in a
+  // registry yet, never run on this pool, was put in the worker's just before.)
+  void run_and_dispose() noexcept override {
+    current_ = this;
+    run_coroutine(next);  // *this may be gone now
+    current_ = nullptr;
+  }
   // shutdown_now dropped the queued resumption: the frame stays suspended, and the
   // pool's close() destroys it with the other suspended fibers (destroy_all); a fiber
-  // that never ran joins a registry here for that. (task.hpp)
-  void drop_and_dispose() noexcept override;
+  // that never ran was put in a registry just before, for that.
+  void drop_and_dispose() noexcept override {}
+
+  // In a registry of its pool. Read without the registry's lock by the thread that runs
+  // or drops the fiber: only that thread changes it (see coro_registry::remove).
+  bool registered() const noexcept { return registry_ != nullptr; }
   void run() noexcept override {}
 
   // The pool is closing and nothing will ever run this fiber again: destroy its frames,

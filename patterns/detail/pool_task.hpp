@@ -58,6 +58,9 @@ struct pool_task {
   // False for a coroutine's resumption: it never takes a slot of the queue limit (a
   // suspended coroutine must be able to resume whatever the queue holds).
   bool holds_slot = true;
+  // A coroutine's fiber (coro_fiber): the pool puts it in a registry when it first runs
+  // or drops it (worker_pool::register_fiber).
+  bool coroutine = false;
 #if LF_TSAN
   void publish() noexcept { handed_over.store(true, std::memory_order_release); }
   void receive() const noexcept { (void)handed_over.load(std::memory_order_acquire); }
